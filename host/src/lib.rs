@@ -1,0 +1,1 @@
+//! Wasmtime host for the Bedrock provider component.

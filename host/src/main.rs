@@ -1,0 +1,2 @@
+//! The bedrock-gateway CLI.
+fn main() {}
