@@ -101,9 +101,7 @@ impl ProviderError {
 
     /// A settings error naming the field.
     pub fn settings(field: &str, message: impl Into<String>, solution: impl Into<String>) -> Self {
-        Self::new(ErrorKind::InvalidSettings, message)
-            .with_field(field)
-            .with_solution(solution)
+        Self::new(ErrorKind::InvalidSettings, message).with_field(field).with_solution(solution)
     }
 
     /// A request error naming the field.

@@ -36,14 +36,24 @@ pub struct ErrorContext {
 
 /// Maps a non-2xx HTTP response (or a 2xx whose body is an error document) to an error.
 /// `headers` have lower-case names.
-pub fn from_http(status: u16, headers: &[(String, String)], body: &[u8], ctx: &ErrorContext) -> ProviderError {
+pub fn from_http(
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+    ctx: &ErrorContext,
+) -> ProviderError {
     let _ = (headers, body, ctx);
-    ProviderError::new(ErrorKind::Internal, format!("Bedrock answered HTTP {status}.")).with_status(status)
+    ProviderError::new(ErrorKind::Internal, format!("Bedrock answered HTTP {status}."))
+        .with_status(status)
 }
 
 /// Maps an in-stream `:message-type` `exception` or `error` frame to an error.
 /// `exception_type` is the `:exception-type` (or `:error-code`) header value.
-pub fn from_stream_exception(exception_type: &str, payload: &[u8], ctx: &ErrorContext) -> ProviderError {
+pub fn from_stream_exception(
+    exception_type: &str,
+    payload: &[u8],
+    ctx: &ErrorContext,
+) -> ProviderError {
     let _ = (payload, ctx);
     ProviderError::new(ErrorKind::Internal, format!("Bedrock stream failed: {exception_type}."))
 }

@@ -220,14 +220,15 @@ impl HttpResponse {
 /// Sends requests. Implemented over `wasi:http` in the component and by a mock in tests.
 pub trait Transport {
     /// Sends `request` and returns as soon as the response head has arrived.
-    fn send(&self, request: &HttpRequest, timeouts: &Timeouts) -> Result<HttpResponse, TransportError>;
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeouts: &Timeouts,
+    ) -> Result<HttpResponse, TransportError>;
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// An in-memory transport for native tests: records requests, replays canned responses.
@@ -296,14 +297,16 @@ pub mod mock {
     }
 
     impl Transport for MockTransport {
-        fn send(&self, request: &HttpRequest, _: &Timeouts) -> Result<HttpResponse, TransportError> {
+        fn send(
+            &self,
+            request: &HttpRequest,
+            _: &Timeouts,
+        ) -> Result<HttpResponse, TransportError> {
             self.sent.borrow_mut().push(request.clone());
             match self.answers.borrow_mut().pop_front() {
-                Some(Canned::Response { status, headers, chunks }) => Ok(HttpResponse {
-                    status,
-                    headers,
-                    body: Box::new(ChunkBody(chunks.into())),
-                }),
+                Some(Canned::Response { status, headers, chunks }) => {
+                    Ok(HttpResponse { status, headers, body: Box::new(ChunkBody(chunks.into())) })
+                }
                 Some(Canned::Error(e)) => Err(e),
                 None => Err(TransportError::Network {
                     detail: "mock transport has no more answers".into(),

@@ -1,0 +1,191 @@
+//! The one place that touches `wasi:http`: sends an [`HttpRequest`] through the host's
+//! outgoing handler and exposes the response body as a chunk reader.
+//!
+//! The host enforces the outbound policy; a refusal arrives as `HTTP-request-denied`, which we
+//! keep distinct from network failures so the operator is told which setting to change.
+
+use super::{
+    Body, HttpRequest, HttpResponse, Scheme, TimeoutPhase, Timeouts, Transport, TransportError,
+};
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{
+    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions,
+    Scheme as WasiScheme,
+};
+use wasip2::io::streams::{InputStream, StreamError};
+
+/// Largest chunk read from the response body at once.
+const READ_CHUNK: u64 = 64 * 1024;
+/// Largest chunk written to the request body at once (wasi streams cap a single write at 4 KiB).
+const WRITE_CHUNK: usize = 4096;
+
+/// Sends requests through the host's `wasi:http/outgoing-handler`.
+pub struct WasiTransport;
+
+impl Transport for WasiTransport {
+    fn send(&self, req: &HttpRequest, timeouts: &Timeouts) -> Result<HttpResponse, TransportError> {
+        let fields = Fields::new();
+        for (name, value) in &req.headers {
+            // Header names and values were validated when the settings were parsed, so a
+            // refusal here means a bug; report it as a network-level failure with the name.
+            fields.append(name, value.as_bytes()).map_err(|e| TransportError::Network {
+                detail: format!("the host refused header `{name}` ({e:?})"),
+                before_response: true,
+            })?;
+        }
+        let request = OutgoingRequest::new(fields);
+        let invalid = |what: &str| TransportError::Network {
+            detail: format!("invalid request {what}"),
+            before_response: true,
+        };
+        request.set_method(&Method::Post).map_err(|()| invalid("method"))?;
+        let scheme = match req.scheme {
+            Scheme::Https => WasiScheme::Https,
+            Scheme::Http => WasiScheme::Http,
+        };
+        request.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
+        request.set_authority(Some(&req.authority)).map_err(|()| invalid("authority"))?;
+        request.set_path_with_query(Some(&req.path)).map_err(|()| invalid("path"))?;
+
+        let options = RequestOptions::new();
+        // The host may not support every option; an unsupported one keeps the host default.
+        let _ = options.set_connect_timeout(Some(ms_to_ns(timeouts.connect_ms)));
+        let _ = options.set_first_byte_timeout(Some(ms_to_ns(timeouts.first_byte_ms)));
+        let _ = options.set_between_bytes_timeout(Some(ms_to_ns(timeouts.between_bytes_ms)));
+
+        let body = request.body().map_err(|()| invalid("body"))?;
+        let future = outgoing_handler::handle(request, Some(options))
+            .map_err(|e| map_error(e, &req.authority, true))?;
+        write_body(body, &req.body)?;
+
+        future.subscribe().block();
+        let response = match future.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(e))) => return Err(map_error(e, &req.authority, true)),
+            Some(Err(())) | None => {
+                return Err(TransportError::Network {
+                    detail: "the host lost the response".into(),
+                    before_response: true,
+                });
+            }
+        };
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let incoming = response.consume().map_err(|()| invalid("response body"))?;
+        let stream = incoming.stream().map_err(|()| invalid("response body stream"))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: Box::new(WasiBody {
+                stream: Some(stream),
+                _body: incoming,
+                authority: req.authority.clone(),
+            }),
+        })
+    }
+}
+
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
+    let broken = |detail: String| TransportError::Network { detail, before_response: true };
+    {
+        let out = body.write().map_err(|()| broken("request body unavailable".into()))?;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            match out.blocking_write_and_flush(chunk) {
+                Ok(()) => {}
+                // The host closes the stream once `content-length` bytes arrived; the
+                // request is complete, so go on and read the response.
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(broken(format!(
+                        "sending the request body failed: {}",
+                        e.to_debug_string()
+                    )));
+                }
+            }
+        }
+        // The stream must be dropped before the body is finished.
+    }
+    // A failure here means the host already ended the body; the response tells the rest.
+    let _ = OutgoingBody::finish(body, None);
+    Ok(())
+}
+
+/// A response body being read from the host. Field order matters: the stream is a child of
+/// the body and must be dropped first.
+struct WasiBody {
+    stream: Option<InputStream>,
+    _body: IncomingBody,
+    authority: String,
+}
+
+impl Body for WasiBody {
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        let Some(stream) = &self.stream else { return Ok(None) };
+        loop {
+            match stream.blocking_read(READ_CHUNK) {
+                Ok(bytes) if bytes.is_empty() => continue,
+                Ok(bytes) => return Ok(Some(bytes)),
+                Err(StreamError::Closed) => {
+                    self.stream = None;
+                    return Ok(None);
+                }
+                Err(StreamError::LastOperationFailed(e)) => {
+                    self.stream = None;
+                    return Err(match wasip2::http::types::http_error_code(&e) {
+                        Some(code) => map_error(code, &self.authority, false),
+                        None => TransportError::Network {
+                            detail: format!("reading the response failed: {}", e.to_debug_string()),
+                            before_response: false,
+                        },
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn ms_to_ns(ms: u64) -> u64 {
+    ms.saturating_mul(1_000_000)
+}
+
+/// Maps wasi:http's error codes to the transport's few categories.
+fn map_error(code: ErrorCode, authority: &str, before_response: bool) -> TransportError {
+    match code {
+        ErrorCode::HttpRequestDenied => TransportError::Denied { authority: authority.to_string() },
+        ErrorCode::ConnectionTimeout | ErrorCode::DnsTimeout => {
+            TransportError::Timeout(TimeoutPhase::Connect)
+        }
+        ErrorCode::HttpResponseTimeout => TransportError::Timeout(TimeoutPhase::FirstByte),
+        ErrorCode::ConnectionReadTimeout => TransportError::Timeout(if before_response {
+            TimeoutPhase::FirstByte
+        } else {
+            TimeoutPhase::BetweenBytes
+        }),
+        ErrorCode::HttpResponseBodySize(limit) => TransportError::BodyTooLarge {
+            limit: limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(0),
+        },
+        other => TransportError::Network { detail: describe(&other), before_response },
+    }
+}
+
+fn describe(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::DnsError(e) => format!(
+            "DNS lookup failed ({})",
+            e.rcode.clone().unwrap_or_else(|| "no answer".to_string())
+        ),
+        ErrorCode::ConnectionRefused => "connection refused".into(),
+        ErrorCode::ConnectionTerminated => "connection closed by the server".into(),
+        ErrorCode::TlsCertificateError => "TLS certificate not trusted".into(),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsAlertReceived(_) => {
+            "TLS handshake failed".into()
+        }
+        ErrorCode::InternalError(Some(m)) => m.clone(),
+        other => format!("{other:?}"),
+    }
+}
