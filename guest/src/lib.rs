@@ -8,4 +8,6 @@ pub mod api;
 pub mod converse;
 pub mod error;
 pub mod errors;
+pub mod model_id;
+pub mod region;
 pub mod transport;
