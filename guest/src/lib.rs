@@ -10,4 +10,5 @@ pub mod error;
 pub mod errors;
 pub mod model_id;
 pub mod region;
+pub mod settings;
 pub mod transport;
