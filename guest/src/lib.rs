@@ -5,6 +5,7 @@
 //! touches `wasi:http`.
 
 pub mod api;
+pub mod auth;
 pub mod converse;
 pub mod error;
 pub mod errors;
