@@ -6,10 +6,14 @@
 //! converts between the generated types and [`api`], and hands calls to [`client`].
 
 pub mod api;
+pub mod auth;
 pub mod client;
 pub mod converse;
 pub mod error;
 pub mod errors;
+pub mod model_id;
+pub mod region;
+pub mod settings;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
