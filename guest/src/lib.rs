@@ -9,10 +9,12 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod converse;
+pub mod diagnose;
 pub mod error;
 pub mod errors;
 pub mod model_id;
 pub mod region;
+pub mod retry;
 pub mod settings;
 pub mod transport;
 
