@@ -27,7 +27,9 @@ pub(super) fn document_name_problem(name: &str) -> Option<&'static str> {
         return Some("is longer than 200 characters");
     }
     if !name.chars().all(|c| {
-        c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || matches!(c, '-' | '(' | ')' | '[' | ']')
+        c.is_ascii_alphanumeric()
+            || c.is_ascii_whitespace()
+            || matches!(c, '-' | '(' | ')' | '[' | ']')
     }) {
         return Some(
             "may only contain letters, digits, whitespace, hyphens, parentheses and square brackets",

@@ -17,11 +17,11 @@ use crate::api::{
 use crate::error::{ProviderError, Result};
 
 const IMAGE_FORMATS: &[&str] = &["png", "jpeg", "gif", "webp"];
-const DOCUMENT_FORMATS: &[&str] = &["pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"];
+const DOCUMENT_FORMATS: &[&str] =
+    &["pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"];
 
 /// Bedrock's own words, so callers who search for them find the explanation.
-const USER_REASONING: &str =
-    "User messages cannot contain reasoning content. Please remove the reasoning content and try again.";
+const USER_REASONING: &str = "User messages cannot contain reasoning content. Please remove the reasoning content and try again.";
 
 /// The converted conversation.
 pub(super) struct Conversation {
@@ -198,7 +198,10 @@ fn content_block(
             if !turn.tool_use_ids.insert(call.id.clone()) {
                 return Err(ProviderError::request(
                     field,
-                    format!("The tool-use ID `{}` appears twice in the same assistant turn.", call.id),
+                    format!(
+                        "The tool-use ID `{}` appears twice in the same assistant turn.",
+                        call.id
+                    ),
                 )
                 .with_solution("Give every tool call in a turn its own ID."));
             }
@@ -211,7 +214,9 @@ fn content_block(
                     field,
                     "Tool results may only appear in tool or user messages.",
                 )
-                .with_solution("Send tool results in a tool message after the assistant's tool calls."));
+                .with_solution(
+                    "Send tool results in a tool message after the assistant's tool calls.",
+                ));
             }
             conv.has_tool_blocks = true;
             if !called.contains(&result.id) {
@@ -248,9 +253,12 @@ fn content_block(
 
 fn text_block(text: &str, field: &str) -> Result<Value> {
     if text.trim().is_empty() {
-        return Err(ProviderError::request(field, "Text parts must not be empty or only whitespace.")
-            .with_cause("Bedrock refuses blank text blocks.")
-            .with_solution("Remove the empty part or give it content."));
+        return Err(ProviderError::request(
+            field,
+            "Text parts must not be empty or only whitespace.",
+        )
+        .with_cause("Bedrock refuses blank text blocks.")
+        .with_solution("Remove the empty part or give it content."));
     }
     Ok(json!({"text": text}))
 }
@@ -353,7 +361,9 @@ fn tool_use_block(call: &ToolCall, field: &str) -> Result<Value> {
     } else {
         json_object(&call.input_json).ok_or_else(|| {
             ProviderError::request(field, "The tool call's input is not a JSON object.")
-                .with_solution("Send the arguments as a JSON object text, e.g. {\"city\":\"Paris\"}.")
+                .with_solution(
+                    "Send the arguments as a JSON object text, e.g. {\"city\":\"Paris\"}.",
+                )
         })?
     };
     Ok(json!({"toolUse": {"toolUseId": call.id, "name": call.name, "input": input}}))
@@ -417,8 +427,9 @@ pub(super) fn cache_point_block(cp: &CachePoint, field: &str) -> Result<Value> {
 }
 
 fn bad_tool_use_id(id: &str, field: &str) -> ProviderError {
-    ProviderError::request(field, format!("The tool-use ID `{id}` is not valid."))
-        .with_solution("Tool-use IDs are 1 to 64 letters, digits, underscores, dots, colons or hyphens.")
+    ProviderError::request(field, format!("The tool-use ID `{id}` is not valid.")).with_solution(
+        "Tool-use IDs are 1 to 64 letters, digits, underscores, dots, colons or hyphens.",
+    )
 }
 
 /// Parses text that must hold a JSON object.

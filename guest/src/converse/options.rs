@@ -60,7 +60,12 @@ pub(super) fn parse(text: Option<&str>) -> Result<ProviderOptions> {
                 out.passthrough.insert(key, value);
             }
             "serviceTier" => {
-                check_enum_object(&value, &field, "type", &["priority", "default", "flex", "reserved"])?;
+                check_enum_object(
+                    &value,
+                    &field,
+                    "type",
+                    &["priority", "default", "flex", "reserved"],
+                )?;
                 out.passthrough.insert(key, value);
             }
             "requestMetadata" => {
@@ -150,9 +155,8 @@ letters, digits, whitespace and : _ @ $ # = / + , - .";
     }
     for (k, v) in map {
         let key_ok = (1..=256).contains(&k.chars().count()) && k.chars().all(is_metadata_char);
-        let value_ok = v
-            .as_str()
-            .is_some_and(|s| s.chars().count() <= 256 && s.chars().all(is_metadata_char));
+        let value_ok =
+            v.as_str().is_some_and(|s| s.chars().count() <= 256 && s.chars().all(is_metadata_char));
         if !key_ok || !value_ok {
             return Err(ProviderError::request(
                 format!("{field}.{k}"),

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Number, Value, json};
 
-use super::messages::{self, cache_point_block, json_object};
 use super::checks::is_tool_name;
+use super::messages::{self, cache_point_block, json_object};
 use super::options::{self, guardrail_config};
 use crate::api::{GenerateRequest, InferenceSettings, ToolChoice, ToolDefinition, Warning};
 use crate::error::{ProviderError, Result};
@@ -69,7 +69,13 @@ pub fn build_request(req: &GenerateRequest, model_id: &str) -> Result<BuiltReque
     }
 
     let mut settings = validated_settings(&req.settings)?;
-    let generated = reasoning_fields(req, model_id, &mut settings, &mut opts.additional_request_fields, &mut warnings)?;
+    let generated = reasoning_fields(
+        req,
+        model_id,
+        &mut settings,
+        &mut opts.additional_request_fields,
+        &mut warnings,
+    )?;
 
     let mut body = Map::new();
     body.insert("messages".into(), Value::Array(conv.messages));
@@ -102,8 +108,9 @@ pub fn build_request(req: &GenerateRequest, model_id: &str) -> Result<BuiltReque
     }
     body.extend(opts.passthrough);
 
-    let body = serde_json::to_vec(&Value::Object(body))
-        .map_err(|e| ProviderError::request("messages", format!("The request could not be serialised: {e}.")))?;
+    let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
+        ProviderError::request("messages", format!("The request could not be serialised: {e}."))
+    })?;
     Ok(BuiltRequest { body, warnings })
 }
 
@@ -149,11 +156,7 @@ fn validated_settings(s: &InferenceSettings) -> Result<Settings> {
 
 /// `f32` -> JSON number via its shortest decimal form, so 0.2 is sent as 0.2, not 0.200000003.
 fn number(v: f32) -> Value {
-    v.to_string()
-        .parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map_or(Value::Null, Value::Number)
+    v.to_string().parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::Null, Value::Number)
 }
 
 fn inference_config(s: &Settings) -> Map<String, Value> {
@@ -227,10 +230,16 @@ fn reasoning_fields(
                 Some(_) => {}
             }
             if settings.temperature.take().is_some() {
-                warnings.push(dropped("temperature", "Anthropic models do not accept it with extended reasoning"));
+                warnings.push(dropped(
+                    "temperature",
+                    "Anthropic models do not accept it with extended reasoning",
+                ));
             }
             if settings.top_p.take().is_some() {
-                warnings.push(dropped("topP", "Anthropic models do not accept it with extended reasoning"));
+                warnings.push(dropped(
+                    "topP",
+                    "Anthropic models do not accept it with extended reasoning",
+                ));
             }
             if caller_fields.remove("top_k").is_some() {
                 warnings.push(dropped(
@@ -255,7 +264,10 @@ fn reasoning_fields(
                 format!("Nova 2 takes a reasoning effort, not a budget: {budget} tokens was sent as maxReasoningEffort `{effort}`."),
             ));
             if effort == "high" && settings.max_tokens.take().is_some() {
-                warnings.push(dropped("maxTokens", "Nova 2 requires it unset with high reasoning effort"));
+                warnings.push(dropped(
+                    "maxTokens",
+                    "Nova 2 requires it unset with high reasoning effort",
+                ));
             }
         }
         Family::Other => {

@@ -43,7 +43,9 @@ fn weather_tool() -> ToolDefinition {
     ToolDefinition {
         name: "get_weather".into(),
         description: Some("Get weather".into()),
-        input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+        input_schema_json:
+            r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#
+                .into(),
         cache_point: None,
     }
 }
@@ -57,7 +59,14 @@ fn tool_history() -> Vec<Message> {
     vec![
         user("Weather in Paris?"),
         msg(Role::Assistant, vec![call("tooluse_abc", "get_weather", r#"{"city":"Paris"}"#)]),
-        msg(Role::Tool, vec![result("tooluse_abc", vec![ToolResultContent::Json(r#"{"tempC":21}"#.into())], false)]),
+        msg(
+            Role::Tool,
+            vec![result(
+                "tooluse_abc",
+                vec![ToolResultContent::Json(r#"{"tempC":21}"#.into())],
+                false,
+            )],
+        ),
     ]
 }
 
@@ -98,7 +107,14 @@ fn spec_example_body_with_all_common_features() {
         msg(Role::System, vec![text("You are terse."), cache(None)]),
         user("Weather in Paris?"),
         msg(Role::Assistant, vec![call("tooluse_abc", "get_weather", r#"{"city": "Paris"}"#)]),
-        msg(Role::Tool, vec![result("tooluse_abc", vec![ToolResultContent::Json(r#"{"tempC": 21}"#.into())], false)]),
+        msg(
+            Role::Tool,
+            vec![result(
+                "tooluse_abc",
+                vec![ToolResultContent::Json(r#"{"tempC": 21}"#.into())],
+                false,
+            )],
+        ),
     ]);
     r.settings = InferenceSettings {
         max_tokens: Some(2048),
@@ -181,7 +197,10 @@ fn images_bytes_and_s3() {
     let r = req(vec![msg(
         Role::User,
         vec![
-            ContentPart::Image(Image { format: "png".into(), source: MediaSource::Bytes(b"\x89PNG".to_vec()) }),
+            ContentPart::Image(Image {
+                format: "png".into(),
+                source: MediaSource::Bytes(b"\x89PNG".to_vec()),
+            }),
             ContentPart::Image(Image {
                 format: "webp".into(),
                 source: MediaSource::S3(S3Location {
@@ -213,7 +232,10 @@ fn doc(name: &str, citations: bool) -> ContentPart {
 
 #[test]
 fn documents_with_and_without_citations() {
-    let r = req(vec![msg(Role::User, vec![doc("Report (2024) [v2]", true), doc("notes", false), text("Summarise")])]);
+    let r = req(vec![msg(
+        Role::User,
+        vec![doc("Report (2024) [v2]", true), doc("notes", false), text("Summarise")],
+    )]);
     assert_eq!(
         body(&r, CLAUDE)["messages"][0]["content"],
         json!([
@@ -237,10 +259,19 @@ fn reasoning_and_cited_text_in_assistant_history() {
         msg(
             Role::Assistant,
             vec![
-                ContentPart::Reasoning(Reasoning::Text(ReasoningText { text: "think".into(), signature: Some("sig==".into()) })),
-                ContentPart::Reasoning(Reasoning::Text(ReasoningText { text: "more".into(), signature: None })),
+                ContentPart::Reasoning(Reasoning::Text(ReasoningText {
+                    text: "think".into(),
+                    signature: Some("sig==".into()),
+                })),
+                ContentPart::Reasoning(Reasoning::Text(ReasoningText {
+                    text: "more".into(),
+                    signature: None,
+                })),
                 ContentPart::Reasoning(Reasoning::Redacted(b"abc".to_vec())),
-                ContentPart::CitedText(CitedText { text: "cited".into(), citations_json: "[]".into() }),
+                ContentPart::CitedText(CitedText {
+                    text: "cited".into(),
+                    citations_json: "[]".into(),
+                }),
             ],
         ),
         user("Next"),
@@ -263,7 +294,10 @@ fn tool_results_text_json_and_error_status() {
         Role::Tool,
         vec![result(
             "tooluse_abc",
-            vec![ToolResultContent::Text("boom".into()), ToolResultContent::Json(r#"{"code":7}"#.into())],
+            vec![
+                ToolResultContent::Text("boom".into()),
+                ToolResultContent::Json(r#"{"code":7}"#.into()),
+            ],
             true,
         )],
     );
@@ -285,10 +319,19 @@ fn empty_tool_input_is_an_empty_object() {
 #[test]
 fn cache_points_in_messages_and_tools() {
     let mut r = req(vec![msg(Role::User, vec![text("long context"), cache(Some("1h"))])]);
-    r.tools = vec![ToolDefinition { cache_point: Some(CachePoint { ttl: Some("5m".into()) }), ..weather_tool() }];
+    r.tools = vec![ToolDefinition {
+        cache_point: Some(CachePoint { ttl: Some("5m".into()) }),
+        ..weather_tool()
+    }];
     let b = body(&r, CLAUDE);
-    assert_eq!(b["messages"][0]["content"][1], json!({"cachePoint": {"type": "default", "ttl": "1h"}}));
-    assert_eq!(b["toolConfig"]["tools"][1], json!({"cachePoint": {"type": "default", "ttl": "5m"}}));
+    assert_eq!(
+        b["messages"][0]["content"][1],
+        json!({"cachePoint": {"type": "default", "ttl": "1h"}})
+    );
+    assert_eq!(
+        b["toolConfig"]["tools"][1],
+        json!({"cachePoint": {"type": "default", "ttl": "5m"}})
+    );
     assert_eq!(b["toolConfig"]["tools"].as_array().unwrap().len(), 2);
 }
 
@@ -315,7 +358,10 @@ fn tool_choice_variants() {
     r.tool_choice = Some(ToolChoice::Required);
     assert_eq!(body(&r, NOVA)["toolConfig"]["toolChoice"], json!({"any": {}}));
     r.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
-    assert_eq!(body(&r, NOVA)["toolConfig"]["toolChoice"], json!({"tool": {"name": "get_weather"}}));
+    assert_eq!(
+        body(&r, NOVA)["toolConfig"]["toolChoice"],
+        json!({"tool": {"name": "get_weather"}})
+    );
     r.tool_choice = None;
     let b = body(&r, NOVA);
     assert!(b["toolConfig"].get("toolChoice").is_none());
@@ -366,7 +412,8 @@ fn anthropic_reasoning_budget() {
         top_p: Some(0.9),
         ..Default::default()
     };
-    r.provider_options = Some(r#"{"additionalModelRequestFields":{"top_k":200,"anthropic_beta":["x"]}}"#.into());
+    r.provider_options =
+        Some(r#"{"additionalModelRequestFields":{"top_k":200,"anthropic_beta":["x"]}}"#.into());
     let b = built(&r, CLAUDE_PROFILE);
     let v: Value = serde_json::from_slice(&b.body).unwrap();
     assert_eq!(v["inferenceConfig"], json!({"maxTokens": 6144}));
@@ -385,7 +432,11 @@ fn anthropic_reasoning_budget() {
 #[test]
 fn anthropic_reasoning_keeps_a_sufficient_max_tokens() {
     let mut r = req(vec![user("Hi")]);
-    r.settings = InferenceSettings { reasoning_budget: Some(1024), max_tokens: Some(1025), ..Default::default() };
+    r.settings = InferenceSettings {
+        reasoning_budget: Some(1024),
+        max_tokens: Some(1025),
+        ..Default::default()
+    };
     let b = built(&r, CLAUDE);
     let v: Value = serde_json::from_slice(&b.body).unwrap();
     assert_eq!(v["inferenceConfig"], json!({"maxTokens": 1025}));
@@ -394,7 +445,9 @@ fn anthropic_reasoning_keeps_a_sufficient_max_tokens() {
 
 #[test]
 fn nova2_reasoning_effort_by_budget() {
-    for (budget, effort) in [(1024, "low"), (4095, "low"), (4096, "medium"), (16383, "medium"), (16384, "high")] {
+    for (budget, effort) in
+        [(1024, "low"), (4095, "low"), (4096, "medium"), (16383, "medium"), (16384, "high")]
+    {
         let mut r = req(vec![user("Hi")]);
         r.settings = InferenceSettings { reasoning_budget: Some(budget), ..Default::default() };
         let b = built(&r, NOVA2);
@@ -411,11 +464,17 @@ fn nova2_reasoning_effort_by_budget() {
 #[test]
 fn nova2_high_effort_drops_max_tokens() {
     let mut r = req(vec![user("Hi")]);
-    r.settings = InferenceSettings { reasoning_budget: Some(20000), max_tokens: Some(500), ..Default::default() };
+    r.settings = InferenceSettings {
+        reasoning_budget: Some(20000),
+        max_tokens: Some(500),
+        ..Default::default()
+    };
     let b = built(&r, NOVA2);
     let v: Value = serde_json::from_slice(&b.body).unwrap();
     assert!(v.get("inferenceConfig").is_none());
-    assert!(b.warnings.iter().any(|w| w.code == "setting-dropped" && w.message.contains("maxTokens")));
+    assert!(
+        b.warnings.iter().any(|w| w.code == "setting-dropped" && w.message.contains("maxTokens"))
+    );
 }
 
 #[test]
@@ -432,19 +491,30 @@ fn reasoning_budget_dropped_for_other_models() {
 #[test]
 fn guardrail_config() {
     let mut r = req(vec![user("Hi")]);
-    r.guardrail = Some(Guardrail { identifier: "1abcd2ef34gh".into(), version: "DRAFT".into(), trace: Some("enabled_full".into()) });
+    r.guardrail = Some(Guardrail {
+        identifier: "1abcd2ef34gh".into(),
+        version: "DRAFT".into(),
+        trace: Some("enabled_full".into()),
+    });
     assert_eq!(
         body(&r, NOVA)["guardrailConfig"],
         json!({"guardrailIdentifier": "1abcd2ef34gh", "guardrailVersion": "DRAFT", "trace": "enabled_full"})
     );
     r.guardrail = Some(Guardrail { identifier: "abc".into(), version: "3".into(), trace: None });
-    assert_eq!(body(&r, NOVA)["guardrailConfig"], json!({"guardrailIdentifier": "abc", "guardrailVersion": "3"}));
+    assert_eq!(
+        body(&r, NOVA)["guardrailConfig"],
+        json!({"guardrailIdentifier": "abc", "guardrailVersion": "3"})
+    );
 }
 
 #[test]
 fn caller_additional_fields_merge_with_generated_ones() {
     let mut r = req(vec![user("Hi")]);
-    r.settings = InferenceSettings { reasoning_budget: Some(1024), max_tokens: Some(4000), ..Default::default() };
+    r.settings = InferenceSettings {
+        reasoning_budget: Some(1024),
+        max_tokens: Some(4000),
+        ..Default::default()
+    };
     r.provider_options = Some(r#"{"additionalModelRequestFields":{"anthropic_beta":["interleaved-thinking-2025-05-14"]}}"#.into());
     assert_eq!(
         body(&r, CLAUDE)["additionalModelRequestFields"],
@@ -489,20 +559,29 @@ fn refuses_message_without_content() {
 
 #[test]
 fn refuses_bad_images() {
-    let bad_format = ContentPart::Image(Image { format: "bmp".into(), source: MediaSource::Bytes(vec![1]) });
+    let bad_format =
+        ContentPart::Image(Image { format: "bmp".into(), source: MediaSource::Bytes(vec![1]) });
     let e = err(&req(vec![msg(Role::User, vec![bad_format, text("x")])]), NOVA);
     assert_eq!(field(&e), "messages[0].content[0]");
     assert!(e.message.contains("bmp"));
-    let png = ContentPart::Image(Image { format: "png".into(), source: MediaSource::Bytes(vec![1]) });
+    let png =
+        ContentPart::Image(Image { format: "png".into(), source: MediaSource::Bytes(vec![1]) });
     let e = err(&req(vec![user("x"), msg(Role::Assistant, vec![png.clone()])]), NOVA);
     assert_eq!(field(&e), "messages[1].content[0]");
     assert!(e.message.contains("user messages"));
-    let empty = ContentPart::Image(Image { format: "png".into(), source: MediaSource::Bytes(vec![]) });
-    assert_eq!(field(&err(&req(vec![msg(Role::User, vec![empty])]), NOVA)), "messages[0].content[0]");
+    let empty =
+        ContentPart::Image(Image { format: "png".into(), source: MediaSource::Bytes(vec![]) });
+    assert_eq!(
+        field(&err(&req(vec![msg(Role::User, vec![empty])]), NOVA)),
+        "messages[0].content[0]"
+    );
     let s3 = |uri: &str, owner: Option<&str>| {
         ContentPart::Image(Image {
             format: "png".into(),
-            source: MediaSource::S3(S3Location { uri: uri.into(), bucket_owner: owner.map(str::to_string) }),
+            source: MediaSource::S3(S3Location {
+                uri: uri.into(),
+                bucket_owner: owner.map(str::to_string),
+            }),
         })
     };
     err(&req(vec![msg(Role::User, vec![s3("https://bucket/x.png", None)])]), NOVA);
@@ -526,7 +605,10 @@ fn refuses_bad_documents() {
         source: MediaSource::Bytes(vec![1]),
         citations: false,
     });
-    assert_eq!(field(&err(&req(vec![msg(Role::User, vec![exe, text("x")])]), CLAUDE)), "messages[0].content[0]");
+    assert_eq!(
+        field(&err(&req(vec![msg(Role::User, vec![exe, text("x")])]), CLAUDE)),
+        "messages[0].content[0]"
+    );
 
     let e = err(&req(vec![user("x"), msg(Role::Assistant, vec![doc("notes", false)])]), CLAUDE);
     assert_eq!(field(&e), "messages[1].content[0]");
@@ -542,15 +624,36 @@ fn refuses_document_turn_without_text() {
 #[test]
 fn refuses_bad_tool_calls() {
     let with_tools = |messages| GenerateRequest { tools: vec![weather_tool()], ..req(messages) };
-    let e = err(&with_tools(vec![user("x"), msg(Role::Assistant, vec![call("bad id", "get_weather", "{}")])]), NOVA);
+    let e = err(
+        &with_tools(vec![
+            user("x"),
+            msg(Role::Assistant, vec![call("bad id", "get_weather", "{}")]),
+        ]),
+        NOVA,
+    );
     assert_eq!(field(&e), "messages[1].content[0]");
     assert!(e.message.contains("bad id"));
-    let e = err(&with_tools(vec![user("x"), msg(Role::Assistant, vec![call(&"i".repeat(65), "get_weather", "{}")])]), NOVA);
+    let e = err(
+        &with_tools(vec![
+            user("x"),
+            msg(Role::Assistant, vec![call(&"i".repeat(65), "get_weather", "{}")]),
+        ]),
+        NOVA,
+    );
     assert_eq!(field(&e), "messages[1].content[0]");
-    let e = err(&with_tools(vec![user("x"), msg(Role::Assistant, vec![call("t1", "get.weather", "{}")])]), NOVA);
+    let e = err(
+        &with_tools(vec![user("x"), msg(Role::Assistant, vec![call("t1", "get.weather", "{}")])]),
+        NOVA,
+    );
     assert!(e.message.contains("get.weather"));
     for input in ["[1]", "\"s\"", "{not json"] {
-        let e = err(&with_tools(vec![user("x"), msg(Role::Assistant, vec![call("t1", "get_weather", input)])]), NOVA);
+        let e = err(
+            &with_tools(vec![
+                user("x"),
+                msg(Role::Assistant, vec![call("t1", "get_weather", input)]),
+            ]),
+            NOVA,
+        );
         assert!(e.message.contains("JSON object"), "{input}");
     }
     let e = err(&with_tools(vec![msg(Role::User, vec![call("t1", "get_weather", "{}")])]), NOVA);
@@ -580,7 +683,10 @@ fn refuses_bad_tool_results() {
     assert!(e.message.contains("tooluse_other"));
 
     let mut history = tool_history();
-    history[2] = msg(Role::Tool, vec![result("tooluse_abc", vec![ToolResultContent::Json("[1,2]".into())], false)]);
+    history[2] = msg(
+        Role::Tool,
+        vec![result("tooluse_abc", vec![ToolResultContent::Json("[1,2]".into())], false)],
+    );
     assert_eq!(field(&err(&with_tools(history), NOVA)), "messages[2].content[0].content[0]");
 
     // A result before any call.
@@ -637,7 +743,11 @@ fn refuses_more_than_four_cache_points() {
     ]);
     r.tools = vec![ToolDefinition { cache_point: Some(CachePoint::default()), ..weather_tool() }];
     body(&r, CLAUDE); // Exactly four is fine.
-    r.tools.push(ToolDefinition { name: "other".into(), cache_point: Some(CachePoint::default()), ..weather_tool() });
+    r.tools.push(ToolDefinition {
+        name: "other".into(),
+        cache_point: Some(CachePoint::default()),
+        ..weather_tool()
+    });
     let e = err(&r, CLAUDE);
     assert!(e.message.contains("at most 4 cache points"));
     assert_eq!(field(&e), "tools[1].cachePoint");
@@ -648,11 +758,20 @@ fn refuses_out_of_range_settings() {
     let with = |s: InferenceSettings| GenerateRequest { settings: s, ..req(vec![user("x")]) };
     let cases = [
         (InferenceSettings { max_tokens: Some(0), ..Default::default() }, "settings.maxTokens"),
-        (InferenceSettings { temperature: Some(1.5), ..Default::default() }, "settings.temperature"),
-        (InferenceSettings { temperature: Some(f32::NAN), ..Default::default() }, "settings.temperature"),
+        (
+            InferenceSettings { temperature: Some(1.5), ..Default::default() },
+            "settings.temperature",
+        ),
+        (
+            InferenceSettings { temperature: Some(f32::NAN), ..Default::default() },
+            "settings.temperature",
+        ),
         (InferenceSettings { top_p: Some(-0.1), ..Default::default() }, "settings.topP"),
         (
-            InferenceSettings { stop_sequences: vec!["a".into(), String::new()], ..Default::default() },
+            InferenceSettings {
+                stop_sequences: vec!["a".into(), String::new()],
+                ..Default::default()
+            },
             "settings.stopSequences[1]",
         ),
         (
@@ -663,7 +782,10 @@ fn refuses_out_of_range_settings() {
     for (settings, expected) in cases {
         assert_eq!(field(&err(&with(settings), NOVA)), expected);
     }
-    body(&with(InferenceSettings { temperature: Some(1.0), top_p: Some(0.0), ..Default::default() }), NOVA);
+    body(
+        &with(InferenceSettings { temperature: Some(1.0), top_p: Some(0.0), ..Default::default() }),
+        NOVA,
+    );
 }
 
 #[test]
@@ -674,7 +796,10 @@ fn refuses_bad_tools() {
     let e = err(&with(vec![weather_tool(), weather_tool()]), NOVA);
     assert_eq!(field(&e), "tools[1].name");
     for schema in [r#"{"type":"string"}"#, "[]", "{oops", r#"{"properties":{}}"#] {
-        let e = err(&with(vec![ToolDefinition { input_schema_json: schema.into(), ..weather_tool() }]), NOVA);
+        let e = err(
+            &with(vec![ToolDefinition { input_schema_json: schema.into(), ..weather_tool() }]),
+            NOVA,
+        );
         assert_eq!(field(&e), "tools[0].inputSchemaJson", "{schema}");
     }
 }
@@ -696,7 +821,11 @@ fn refuses_bad_reasoning_budgets() {
     let mut r = req(vec![user("x")]);
     r.settings = InferenceSettings { reasoning_budget: Some(1023), ..Default::default() };
     assert_eq!(field(&err(&r, CLAUDE)), "settings.reasoningBudget");
-    r.settings = InferenceSettings { reasoning_budget: Some(2048), max_tokens: Some(2048), ..Default::default() };
+    r.settings = InferenceSettings {
+        reasoning_budget: Some(2048),
+        max_tokens: Some(2048),
+        ..Default::default()
+    };
     assert_eq!(field(&err(&r, CLAUDE)), "settings.maxTokens");
     r.settings = InferenceSettings { reasoning_budget: Some(u32::MAX), ..Default::default() };
     assert_eq!(field(&err(&r, CLAUDE)), "settings.reasoningBudget");
@@ -711,11 +840,12 @@ fn refuses_forced_tool_choice_with_thinking() {
         r.tool_choice = Some(choice);
         let e = err(&r, CLAUDE);
         assert_eq!(field(&e), "toolChoice");
-        assert!(e
-            .cause
-            .as_deref()
-            .unwrap_or_default()
-            .contains("Thinking may not be enabled when tool_choice forces tool use."));
+        assert!(
+            e.cause
+                .as_deref()
+                .unwrap_or_default()
+                .contains("Thinking may not be enabled when tool_choice forces tool use.")
+        );
     }
     r.tool_choice = Some(ToolChoice::Auto);
     body(&r, CLAUDE);
@@ -725,11 +855,15 @@ fn refuses_forced_tool_choice_with_thinking() {
 fn refuses_thinking_set_twice() {
     let mut r = req(vec![user("x")]);
     r.settings = InferenceSettings { reasoning_budget: Some(2048), ..Default::default() };
-    r.provider_options = Some(r#"{"additionalModelRequestFields":{"thinking":{"type":"adaptive"}}}"#.into());
+    r.provider_options =
+        Some(r#"{"additionalModelRequestFields":{"thinking":{"type":"adaptive"}}}"#.into());
     assert_eq!(field(&err(&r, CLAUDE)), "providerOptions.additionalModelRequestFields.thinking");
     // Without a budget the caller's own thinking passes through.
     r.settings = InferenceSettings::default();
-    assert_eq!(body(&r, CLAUDE)["additionalModelRequestFields"], json!({"thinking": {"type": "adaptive"}}));
+    assert_eq!(
+        body(&r, CLAUDE)["additionalModelRequestFields"],
+        json!({"thinking": {"type": "adaptive"}})
+    );
 }
 
 #[test]
@@ -752,23 +886,41 @@ fn refuses_bad_guardrails() {
 
 #[test]
 fn refuses_bad_provider_options() {
-    let with = |opts: &str| GenerateRequest { provider_options: Some(opts.into()), ..req(vec![user("x")]) };
+    let with = |opts: &str| GenerateRequest {
+        provider_options: Some(opts.into()),
+        ..req(vec![user("x")])
+    };
     let cases = [
         ("{oops", "providerOptions"),
         ("[1]", "providerOptions"),
         ("", "providerOptions"),
         (r#"{"temperature":1}"#, "providerOptions.temperature"),
         (r#"{"additionalModelRequestFields":[1]}"#, "providerOptions.additionalModelRequestFields"),
-        (r#"{"additionalModelResponseFieldPaths":"/x"}"#, "providerOptions.additionalModelResponseFieldPaths"),
-        (r#"{"additionalModelResponseFieldPaths":[]}"#, "providerOptions.additionalModelResponseFieldPaths"),
+        (
+            r#"{"additionalModelResponseFieldPaths":"/x"}"#,
+            "providerOptions.additionalModelResponseFieldPaths",
+        ),
+        (
+            r#"{"additionalModelResponseFieldPaths":[]}"#,
+            "providerOptions.additionalModelResponseFieldPaths",
+        ),
         (
             r#"{"additionalModelResponseFieldPaths":["/a","/b","/c","/d","/e","/f","/g","/h","/i","/j","/k"]}"#,
             "providerOptions.additionalModelResponseFieldPaths",
         ),
-        (r#"{"additionalModelResponseFieldPaths":["/a","stop"]}"#, "providerOptions.additionalModelResponseFieldPaths[1]"),
-        (r#"{"performanceConfig":{"latency":"fast"}}"#, "providerOptions.performanceConfig.latency"),
+        (
+            r#"{"additionalModelResponseFieldPaths":["/a","stop"]}"#,
+            "providerOptions.additionalModelResponseFieldPaths[1]",
+        ),
+        (
+            r#"{"performanceConfig":{"latency":"fast"}}"#,
+            "providerOptions.performanceConfig.latency",
+        ),
         (r#"{"performanceConfig":{}}"#, "providerOptions.performanceConfig.latency"),
-        (r#"{"performanceConfig":{"latency":"standard","x":1}}"#, "providerOptions.performanceConfig.x"),
+        (
+            r#"{"performanceConfig":{"latency":"standard","x":1}}"#,
+            "providerOptions.performanceConfig.x",
+        ),
         (r#"{"performanceConfig":"standard"}"#, "providerOptions.performanceConfig"),
         (r#"{"serviceTier":{"type":"gold"}}"#, "providerOptions.serviceTier.type"),
         (r#"{"requestMetadata":{}}"#, "providerOptions.requestMetadata"),

@@ -31,9 +31,11 @@ pub fn parse_response(
     let Some(stop) = root.get("stopReason").and_then(Value::as_str) else {
         return Err(not_converse("Bedrock's answer has no stopReason.".into(), request_id));
     };
-    let Some(blocks) = root.get("output").and_then(|o| o.get("message")).map(|m| {
-        m.get("content").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-    }) else {
+    let Some(blocks) = root
+        .get("output")
+        .and_then(|o| o.get("message"))
+        .map(|m| m.get("content").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default())
+    else {
         return Err(not_converse("Bedrock's answer has no output message.".into(), request_id));
     };
 
@@ -68,7 +70,10 @@ pub fn parse_response(
         metadata: ResponseMetadata {
             model: model_id.to_string(),
             request_id,
-            latency_ms: root.get("metrics").and_then(|m| m.get("latencyMs")).and_then(Value::as_u64),
+            latency_ms: root
+                .get("metrics")
+                .and_then(|m| m.get("latencyMs"))
+                .and_then(Value::as_u64),
         },
         trace_json: compact("trace"),
         additional_fields_json: compact("additionalModelResponseFields"),
@@ -100,10 +105,8 @@ fn content_part(block: &Value, request_id: &Option<String>) -> Result<Option<Con
             }))));
         }
         if let Some(b64) = rc.get("redactedContent").and_then(Value::as_str) {
-            let bytes = STANDARD
-                .decode(b64)
-                .or_else(|_| STANDARD_NO_PAD.decode(b64))
-                .map_err(|_| {
+            let bytes =
+                STANDARD.decode(b64).or_else(|_| STANDARD_NO_PAD.decode(b64)).map_err(|_| {
                     not_converse(
                         "Bedrock's redacted reasoning is not valid base64.".into(),
                         request_id.clone(),
@@ -117,7 +120,9 @@ fn content_part(block: &Value, request_id: &Option<String>) -> Result<Option<Con
         let text = cc
             .get("content")
             .and_then(Value::as_array)
-            .map(|parts| parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect())
+            .map(|parts| {
+                parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect()
+            })
             .unwrap_or_default();
         let citations = cc.get("citations").cloned().unwrap_or(Value::Array(Vec::new()));
         return Ok(Some(ContentPart::CitedText(CitedText {

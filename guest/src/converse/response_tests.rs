@@ -98,11 +98,21 @@ fn minimal_application_profile_response() {
     assert_eq!(r.raw_finish_reason, "end_turn");
     assert_eq!(
         r.usage,
-        Usage { input_tokens: 12, output_tokens: 4, total_tokens: 16, cache_read_tokens: Some(0), cache_write_tokens: Some(0) }
+        Usage {
+            input_tokens: 12,
+            output_tokens: 4,
+            total_tokens: 16,
+            cache_read_tokens: Some(0),
+            cache_write_tokens: Some(0)
+        }
     );
     assert_eq!(
         r.metadata,
-        ResponseMetadata { model: MODEL.into(), request_id: Some("req-1".into()), latency_ms: Some(1331) }
+        ResponseMetadata {
+            model: MODEL.into(),
+            request_id: Some("req-1".into()),
+            latency_ms: Some(1331)
+        }
     );
     assert_eq!(r.trace_json, None);
     assert_eq!(r.additional_fields_json, None);
@@ -132,7 +142,9 @@ fn reasoning_fixture_15_2() {
                 text: rt["text"].as_str().unwrap().into(),
                 signature: Some(rt["signature"].as_str().unwrap().into()),
             })),
-            ContentPart::Text("There are **3** r's in \"strawberry\":\n\n1. st**r**awbe**r****r**y".into()),
+            ContentPart::Text(
+                "There are **3** r's in \"strawberry\":\n\n1. st**r**awbe**r****r**y".into()
+            ),
         ]
     );
     assert!(rt["signature"].as_str().unwrap().starts_with("EvYBCkgICxABGAIqQA9E9VC377"));
@@ -174,10 +186,16 @@ fn citations_fixture_15_4() {
     assert_eq!(c.text, cited);
     let citations: Value = serde_json::from_str(&c.citations_json).unwrap();
     assert_eq!(citations, v["output"]["message"]["content"][1]["citationsContent"]["citations"]);
-    assert_eq!(citations[0]["location"]["documentPage"], json!({"documentIndex": 0, "end": 2, "start": 1}));
+    assert_eq!(
+        citations[0]["location"]["documentPage"],
+        json!({"documentIndex": 0, "end": 2, "start": 1})
+    );
     assert_eq!(r.content[2], ContentPart::Text(last.into()));
     assert_eq!(r.text, format!("{first}{cited}{last}"));
-    assert_eq!((r.usage.input_tokens, r.usage.output_tokens, r.usage.total_tokens), (2798, 103, 2901));
+    assert_eq!(
+        (r.usage.input_tokens, r.usage.output_tokens, r.usage.total_tokens),
+        (2798, 103, 2901)
+    );
 }
 
 #[test]
@@ -197,13 +215,27 @@ fn guardrail_fixture_15_5() {
 
 #[test]
 fn nova_fixture_15_6_without_cache_fields() {
-    let r = parse_response(NOVA_ARN_15_6.as_bytes(), "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0", None).unwrap();
+    let r = parse_response(
+        NOVA_ARN_15_6.as_bytes(),
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+        None,
+    )
+    .unwrap();
     assert_eq!(
         r.usage,
-        Usage { input_tokens: 5, output_tokens: 50, total_tokens: 55, cache_read_tokens: None, cache_write_tokens: None }
+        Usage {
+            input_tokens: 5,
+            output_tokens: 50,
+            total_tokens: 55,
+            cache_read_tokens: None,
+            cache_write_tokens: None
+        }
     );
     assert!(r.text.starts_with("Sorry, I can't respond"));
-    assert_eq!(r.metadata.model, "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0");
+    assert_eq!(
+        r.metadata.model,
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"
+    );
     assert_eq!(r.metadata.request_id, None);
     assert_eq!(r.metadata.latency_ms, Some(532));
 }
@@ -252,7 +284,11 @@ fn lenient_parsing_skips_unknown_blocks_and_keys() {
         vec![
             ContentPart::Text("a".into()),
             ContentPart::Reasoning(Reasoning::Redacted(b"abc".to_vec())),
-            ContentPart::ToolCall(ToolCall { id: "t".into(), name: "n".into(), input_json: "{}".into() }),
+            ContentPart::ToolCall(ToolCall {
+                id: "t".into(),
+                name: "n".into(),
+                input_json: "{}".into()
+            }),
             ContentPart::Text("b".into()),
         ]
     );
@@ -285,7 +321,11 @@ fn every_stop_reason_maps() {
         ("content_filtered", FinishReason::ContentFilter, "content-filter"),
         ("malformed_model_output", FinishReason::MalformedOutput, "malformed-output"),
         ("malformed_tool_use", FinishReason::MalformedToolCall, "malformed-tool-call"),
-        ("model_context_window_exceeded", FinishReason::ContextWindowExceeded, "context-window-exceeded"),
+        (
+            "model_context_window_exceeded",
+            FinishReason::ContextWindowExceeded,
+            "context-window-exceeded",
+        ),
         ("brand_new", FinishReason::Other, "other"),
     ];
     for (raw, reason, name) in cases {
@@ -300,6 +340,12 @@ fn usage_reads_modelled_names_first() {
         "cacheReadInputTokens": 4, "cacheReadInputTokenCount": 40, "cacheWriteInputTokenCount": 5}));
     assert_eq!(
         u,
-        Usage { input_tokens: 1, output_tokens: 2, total_tokens: 3, cache_read_tokens: Some(4), cache_write_tokens: Some(5) }
+        Usage {
+            input_tokens: 1,
+            output_tokens: 2,
+            total_tokens: 3,
+            cache_read_tokens: Some(4),
+            cache_write_tokens: Some(5)
+        }
     );
 }

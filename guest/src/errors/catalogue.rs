@@ -329,7 +329,9 @@ fn access_denied(m: &str, raw: &str, ctx: &ErrorContext) -> Diagnosis {
         let on = resource.map(|r| format!(" on `{r}`")).unwrap_or_default();
         return Diagnosis::new(
             ErrorKind::AccessDenied,
-            format!("The IAM identity of the configured credentials is not allowed to call `{action}`{on}."),
+            format!(
+                "The IAM identity of the configured credentials is not allowed to call `{action}`{on}."
+            ),
             format!(
                 "Add an IAM policy statement that allows `{action}`{on} to that user or role (for a cross-region \
 inference profile also on the foundation-model ARNs in its destination regions){}.",
@@ -341,7 +343,10 @@ inference profile also on the foundation-model ARNs in its destination regions){
         return Diagnosis::new(
             ErrorKind::AccessDenied,
             "The configured credentials may not re-rank with this model.",
-            format!("Grant the IAM identity `bedrock:Rerank` and `bedrock:InvokeModel` (on the reranking model's foundation-model ARN in {}), and make sure model access to the reranking model is granted in the Bedrock console.", ctx.region),
+            format!(
+                "Grant the IAM identity `bedrock:Rerank` and `bedrock:InvokeModel` (on the reranking model's foundation-model ARN in {}), and make sure model access to the reranking model is granted in the Bedrock console.",
+                ctx.region
+            ),
         );
     }
     Diagnosis::new(
@@ -417,17 +422,20 @@ an Anthropic model -> submit use case details. Retry about 15 minutes after subm
 
 fn throttled(m: &str, ctx: &ErrorContext) -> Diagnosis {
     let cause = if m.contains("too many tokens") {
-        format!("The account's tokens-per-minute quota for this model in {} is used up.", ctx.region)
+        format!(
+            "The account's tokens-per-minute quota for this model in {} is used up.",
+            ctx.region
+        )
     } else if m.contains("too many requests") {
-        format!("The account's requests-per-minute quota for this model in {} is used up.", ctx.region)
+        format!(
+            "The account's requests-per-minute quota for this model in {} is used up.",
+            ctx.region
+        )
     } else {
         format!("Bedrock is throttling requests for this model in {}.", ctx.region)
     };
-    let profile = ctx
-        .inference_profile
-        .as_ref()
-        .map(|p| format!(" (e.g. `{p}`)"))
-        .unwrap_or_default();
+    let profile =
+        ctx.inference_profile.as_ref().map(|p| format!(" (e.g. `{p}`)")).unwrap_or_default();
     Diagnosis::new(
         ErrorKind::Throttled,
         cause,

@@ -19,7 +19,11 @@ pub(super) fn sanitize(text: &str) -> String {
     if let Some(at) = s.to_ascii_lowercase().find(CANONICAL_MARKER) {
         s.truncate(at);
         let kept = s.trim_end().to_string();
-        s = if kept.is_empty() { CANONICAL_NOTE.to_string() } else { format!("{kept} {CANONICAL_NOTE}") };
+        s = if kept.is_empty() {
+            CANONICAL_NOTE.to_string()
+        } else {
+            format!("{kept} {CANONICAL_NOTE}")
+        };
     }
     s = remove_internal_namespaces(&s);
     // Tokens and credentials are base64 / URL-safe text: they end at whitespace or a delimiter.
@@ -105,7 +109,9 @@ mod tests {
         assert_eq!(s, "X-Amz-Security-Token: [redacted] more");
         let s = sanitize("Authorization: Bearer ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl was refused");
         assert_eq!(s, "Authorization: Bearer [redacted] was refused");
-        let s = sanitize("Credential=AKIDEXAMPLE/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host");
+        let s = sanitize(
+            "Credential=AKIDEXAMPLE/20250101/us-east-1/bedrock/aws4_request, SignedHeaders=host",
+        );
         assert_eq!(s, "Credential=[redacted], SignedHeaders=host");
         let s = sanitize("url ?X-Amz-Security-Token=SECRET3&X-Amz-Date=1");
         assert_eq!(s, "url ?X-Amz-Security-Token=[redacted]&X-Amz-Date=1");
@@ -115,7 +121,9 @@ mod tests {
 
     #[test]
     fn strips_internal_namespace() {
-        let s = sanitize("AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/ denied");
+        let s = sanitize(
+            "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/ denied",
+        );
         assert_eq!(s, "AccessDeniedException denied");
     }
 
