@@ -1,49 +1,388 @@
-//! TEMPORARY stub until settings/auth/converse land: every call answers `unsupported`.
+//! The life of one call: resolve the model, build the body, sign, send (with retries), map.
+//!
+//! This is the only module that sequences the others; each step lives in its own module
+//! (`settings`, `model_id`, `converse`, `auth`, `errors`, `retry`, `stream`, `rerank`), and the
+//! network is behind [`Transport`], so everything here runs natively against a mock transport.
+
+use std::time::{Duration, Instant, SystemTime};
+
 use crate::api::*;
+use crate::auth;
+use crate::converse;
+use crate::diagnose;
 use crate::error::{ErrorKind, ProviderError, Result};
-use crate::transport::Transport;
+use crate::errors::{self, ErrorContext, Operation};
+use crate::model_id::{self, ModelId};
+use crate::retry::{self, Jitter};
+use crate::settings::{Auth, Endpoint, InferenceProfileMode, Settings};
+use crate::stream;
+use crate::transport::{HttpRequest, HttpResponse, TimeoutPhase, Transport, TransportError};
 
-/// A configured provider.
-pub struct Client;
+pub use crate::stream::ChatStream;
 
-/// A streamed answer.
-pub struct ChatStream;
+/// Largest non-streamed response body accepted (a Converse answer is far smaller).
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Largest error body read before mapping (errors are a few hundred bytes).
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
-impl ChatStream {
-    /// The next part.
-    pub fn next_part(&mut self) -> Result<Option<StreamPart>> {
-        Ok(None)
+/// The settings JSON Schema, for gateways that render the settings form.
+pub fn settings_schema() -> &'static str {
+    crate::settings::SCHEMA
+}
+
+/// A configured provider: validated settings, nothing else. Opening never touches the network.
+pub struct Client {
+    settings: Settings,
+    /// How the retry loop waits; `std::thread::sleep` blocks on `wasi:clocks` in the component,
+    /// so the pause counts against the host's deadline. Replaced in tests.
+    pause: fn(Duration),
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
 
-fn todo_err() -> ProviderError {
-    ProviderError::new(ErrorKind::Unsupported, "not implemented yet")
-}
-
-/// The settings JSON Schema.
-pub fn settings_schema() -> &'static str {
-    "{}"
+/// A response that made it through the retry loop, with what the loop had to do to get it.
+pub(crate) struct Sent {
+    /// The 2xx response, body unread.
+    pub response: HttpResponse,
+    /// Notices such as a corrected clock skew.
+    pub warnings: Vec<Warning>,
 }
 
 impl Client {
-    /// Parses settings.
-    pub fn open(_settings: &str) -> Result<Client> {
-        Ok(Client)
+    /// Parses and validates the settings JSON.
+    pub fn open(settings_json: &str) -> Result<Client> {
+        Ok(Client { settings: Settings::parse(settings_json)?, pause: std::thread::sleep })
     }
-    /// Chat.
-    pub fn generate(&self, _t: &dyn Transport, _r: GenerateRequest) -> Result<GenerateResponse> {
-        Err(todo_err())
+
+    /// The validated settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
-    /// Streamed chat.
-    pub fn stream(&self, _t: &dyn Transport, _r: GenerateRequest) -> Result<ChatStream> {
-        Err(todo_err())
+
+    /// Converse: sends the chat and waits for the whole answer.
+    pub fn generate(
+        &self,
+        transport: &dyn Transport,
+        request: GenerateRequest,
+    ) -> Result<GenerateResponse> {
+        let model = self.language_model(request.model.as_deref())?;
+        self.with_profile_fallback(model, |model| {
+            let built = converse::build_request(&request, model.as_str())?;
+            let ctx = self.error_context(model, Operation::Converse);
+            let sent = self.send(transport, &ctx, &|time| {
+                self.runtime_request(model, "converse", built.body.clone(), time)
+            })?;
+            let mut response = sent.response;
+            let request_id = request_id(&response);
+            let body = response.read_to_end(MAX_BODY_BYTES).map_err(ProviderError::from)?;
+            let mut answer = converse::parse_response(&body, model.as_str(), request_id)?;
+            let mut warnings = built.warnings;
+            warnings.extend(sent.warnings);
+            warnings.append(&mut answer.warnings);
+            answer.warnings = warnings;
+            Ok(answer)
+        })
+        .map(|(mut answer, warning)| {
+            answer.warnings.extend(warning);
+            answer
+        })
     }
-    /// Re-rank.
-    pub fn rerank(&self, _t: &dyn Transport, _r: RerankRequest) -> Result<RerankResponse> {
-        Err(todo_err())
+
+    /// ConverseStream: sends the chat and returns as soon as the answer starts. Failures before
+    /// the first part are retried like any call; once parts flow, an error ends the stream.
+    pub fn stream(&self, transport: &dyn Transport, request: GenerateRequest) -> Result<ChatStream> {
+        let model = self.language_model(request.model.as_deref())?;
+        self.with_profile_fallback(model, |model| {
+            let built = converse::build_request(&request, model.as_str())?;
+            let ctx = self.error_context(model, Operation::ConverseStream);
+            let sent = self.send(transport, &ctx, &|time| {
+                self.runtime_request(model, "converse-stream", built.body.clone(), time)
+            })?;
+            let mut response = sent.response;
+            let is_event_stream = response
+                .header("content-type")
+                .is_some_and(|v| v.starts_with("application/vnd.amazon.eventstream"));
+            if !is_event_stream {
+                // A 2xx that is not an event stream is an error document (such as the
+                // UnknownOperationException body of a wrong route), never an empty answer.
+                let body =
+                    response.read_to_end(MAX_ERROR_BODY_BYTES).map_err(ProviderError::from)?;
+                return Err(errors::from_http(response.status, &response.headers, &body, &ctx));
+            }
+            let metadata = ResponseMetadata {
+                model: model.as_str().to_string(),
+                request_id: request_id(&response),
+                latency_ms: None,
+            };
+            let mut warnings = built.warnings;
+            warnings.extend(sent.warnings);
+            Ok(stream::ChatStream::new(response.body, ctx, metadata, warnings))
+        })
+        .map(|(mut stream, warning)| {
+            if let Some(w) = warning {
+                stream.push_warning(w);
+            }
+            stream
+        })
     }
-    /// Check.
-    pub fn check(&self, _t: &dyn Transport) -> Result<CheckReport> {
-        Err(todo_err())
+
+    /// Re-ranks documents (see `rerank`).
+    pub fn rerank(
+        &self,
+        transport: &dyn Transport,
+        request: RerankRequest,
+    ) -> Result<RerankResponse> {
+        crate::rerank::rerank(self, transport, request)
+    }
+
+    /// Tests the configuration: one minimal Converse call to the language model.
+    pub fn check(&self, transport: &dyn Transport) -> Result<CheckReport> {
+        let model = self.language_model(None)?;
+        let request = GenerateRequest {
+            messages: vec![Message {
+                role: Role::User,
+                content: vec![ContentPart::Text("Reply with exactly OK.".into())],
+            }],
+            settings: InferenceSettings { max_tokens: Some(16), ..Default::default() },
+            ..Default::default()
+        };
+        let answer = self.generate(transport, request)?;
+        Ok(CheckReport {
+            region: self.settings.region.clone(),
+            endpoint: self.settings.runtime_endpoint().to_string(),
+            auth: self.settings.auth_summary(),
+            language_model: model.as_str().to_string(),
+            reranking_model: self.settings.reranking_model.as_ref().map(|m| m.as_str().to_string()),
+            reply: answer.text,
+            metadata: answer.metadata,
+            warnings: answer.warnings,
+        })
+    }
+
+    /// Runs `call` for `model`; with `inferenceProfile: "auto"`, a model that needs an inference
+    /// profile is tried once more through the region's geo profile, and a warning says so.
+    fn with_profile_fallback<T>(
+        &self,
+        model: ModelId,
+        call: impl Fn(&ModelId) -> Result<T>,
+    ) -> Result<(T, Option<Warning>)> {
+        match call(&model) {
+            Err(e)
+                if e.kind == ErrorKind::OnDemandUnsupported
+                    && self.settings.inference_profile == InferenceProfileMode::Auto =>
+            {
+                let Some(profile) = model.inference_profile_for(&self.settings.region) else {
+                    return Err(e);
+                };
+                let profile_model = model_id::parse_id(&profile)?;
+                let answer = call(&profile_model)?;
+                let warning = Warning::new(
+                    "inference-profile-used",
+                    format!(
+                        "`{}` does not support on-demand throughput in {}; the request was sent \
+                         through the inference profile `{profile}` instead (inferenceProfile: auto). \
+                         Set languageModel to `amazon-bedrock|{profile}` to skip the failed attempt.",
+                        model.as_str(),
+                        self.settings.region
+                    ),
+                );
+                Ok((answer, Some(warning)))
+            }
+            other => other.map(|answer| (answer, None)),
+        }
+    }
+
+    /// The model a chat goes to: the request's, else the settings' language model.
+    fn language_model(&self, spec: Option<&str>) -> Result<ModelId> {
+        match spec {
+            Some(spec) => model_id::parse_spec(spec).map_err(|e| e.with_field("model")),
+            None => self.settings.language_model.clone().ok_or_else(|| {
+                ProviderError::settings(
+                    "languageModel",
+                    "No language model is configured and the request names none.",
+                    "Set `languageModel`, e.g. `amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0`, \
+                     or pass a model with the request.",
+                )
+            }),
+        }
+    }
+
+    /// Facts the error mapper needs to write a precise solution.
+    pub(crate) fn error_context(&self, model: &ModelId, operation: Operation) -> ErrorContext {
+        ErrorContext {
+            region: self.settings.region.clone(),
+            model_id: model.as_str().to_string(),
+            inference_profile: model.inference_profile_for(&self.settings.region),
+            operation,
+            bearer: matches!(self.settings.auth, Auth::ApiKey(_)),
+        }
+    }
+
+    /// A signed POST to `/model/{id}/{operation}` on the runtime endpoint.
+    fn runtime_request(
+        &self,
+        model: &ModelId,
+        operation: &str,
+        body: Vec<u8>,
+        time: SystemTime,
+    ) -> Result<HttpRequest> {
+        let endpoint = self.settings.runtime_endpoint();
+        let path = endpoint.path(&format!("/model/{}/{operation}", model.path_label()));
+        self.signed_request(&endpoint, path, vec![], body, time)
+    }
+
+    /// Builds and signs a request, then adds the unsigned headers. `extra` headers are signed.
+    pub(crate) fn signed_request(
+        &self,
+        endpoint: &Endpoint,
+        path: String,
+        extra: Vec<(String, String)>,
+        body: Vec<u8>,
+        time: SystemTime,
+    ) -> Result<HttpRequest> {
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        headers.extend(extra);
+        let mut request = HttpRequest {
+            method: "POST",
+            scheme: endpoint.scheme,
+            authority: endpoint.authority.clone(),
+            path,
+            headers,
+            body,
+        };
+        auth::authorize(&mut request, &self.settings.auth, &self.settings.region, time)?;
+        // Added after signing, like the AWS SDKs do, so a gateway that consumes or rewrites them
+        // cannot break the signature. content-length is explicit so no host falls back to a
+        // chunked body.
+        request.headers.push(("content-length".into(), request.body.len().to_string()));
+        for (name, value) in &self.settings.headers {
+            request.headers.push((name.clone(), value.clone()));
+        }
+        Ok(request)
+    }
+
+    /// Sends the request `build` makes (re-signed for every attempt) until it succeeds, fails
+    /// for good, runs out of attempts, or the next pause would pass the total deadline.
+    pub(crate) fn send(
+        &self,
+        transport: &dyn Transport,
+        ctx: &ErrorContext,
+        build: &dyn Fn(SystemTime) -> Result<HttpRequest>,
+    ) -> Result<Sent> {
+        let started = Instant::now();
+        let deadline = Duration::from_millis(self.settings.total_timeout_ms);
+        let max_attempts = self.settings.max_attempts.max(1);
+        let mut jitter = Jitter::from_clock();
+        let mut skew = Skew::default();
+        let mut warnings = Vec::new();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = build(skew.apply(SystemTime::now()))?;
+            let (error, before_response) = match transport.send(&request, &self.settings.timeouts)
+            {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    return Ok(Sent { response, warnings });
+                }
+                Ok(mut response) => {
+                    let body = response.read_to_end(MAX_ERROR_BODY_BYTES).unwrap_or_default();
+                    let mut error =
+                        errors::from_http(response.status, &response.headers, &body, ctx);
+                    if !skew.corrected && is_signature_expired(&error) {
+                        if let Some(offset) = skew.measure(response.header("date")) {
+                            warnings.push(offset);
+                            attempt -= 1; // A re-sign is a correction, not a retry.
+                            continue;
+                        }
+                    }
+                    if error.code.as_deref() == Some("InvalidSignatureException") {
+                        explain_signature_mismatch(&mut error, &body, &request);
+                    }
+                    (error, true)
+                }
+                Err(e) => {
+                    let before = matches!(
+                        e,
+                        TransportError::Network { before_response: true, .. }
+                            | TransportError::Timeout(TimeoutPhase::Connect)
+                    );
+                    (ProviderError::from(e), before)
+                }
+            };
+            if attempt >= max_attempts || !retry::is_retryable(&error, before_response) {
+                return Err(retry::note_attempts(error, attempt));
+            }
+            let delay = retry::backoff(attempt, error.retry_after_ms, jitter.unit());
+            if started.elapsed() + delay >= deadline {
+                return Err(retry::note_attempts(error, attempt));
+            }
+            (self.pause)(delay);
+        }
     }
 }
+
+/// The upstream request ID of a response.
+pub(crate) fn request_id(response: &HttpResponse) -> Option<String> {
+    response.header("x-amzn-requestid").map(str::to_string)
+}
+
+fn is_signature_expired(error: &ProviderError) -> bool {
+    error.kind == ErrorKind::ExpiredCredentials
+        && error.code.as_deref() == Some("InvalidSignatureException")
+}
+
+/// Puts the first difference between what we signed and what AWS computed into the cause.
+fn explain_signature_mismatch(error: &mut ProviderError, body: &[u8], request: &HttpRequest) {
+    let Some(names) = auth::signed_header_names(request) else { return };
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let ours = auth::canonical_request(request, &names);
+    let text = String::from_utf8_lossy(body);
+    if let Some(found) = diagnose::signature_mismatch(&text, &ours) {
+        error.cause = Some(found);
+    }
+}
+
+/// The offset between this machine's clock and AWS's, learnt from a "Signature expired"
+/// answer's `Date` header; applied to every later signature of the call.
+#[derive(Default)]
+struct Skew {
+    /// Seconds to add to the local clock (negative when it runs ahead).
+    offset_secs: i64,
+    corrected: bool,
+}
+
+impl Skew {
+    fn apply(&self, now: SystemTime) -> SystemTime {
+        let shift = Duration::from_secs(self.offset_secs.unsigned_abs());
+        if self.offset_secs >= 0 { now + shift } else { now - shift }
+    }
+
+    /// Records the skew from the server's `Date` and describes it, or `None` if unusable.
+    fn measure(&mut self, date: Option<&str>) -> Option<Warning> {
+        let server = httpdate::parse_http_date(date?).ok()?;
+        let now = SystemTime::now();
+        let offset = match server.duration_since(now) {
+            Ok(ahead) => ahead.as_secs() as i64,
+            Err(behind) => -(behind.duration().as_secs() as i64),
+        };
+        self.offset_secs = offset;
+        self.corrected = true;
+        let direction = if offset >= 0 { "behind" } else { "ahead of" };
+        Some(Warning::new(
+            "clock-skew",
+            format!(
+                "This machine's clock is {} s {direction} AWS's; the request was signed again with \
+                 the corrected time. Synchronise the clock (NTP) to avoid the extra round trip.",
+                offset.unsigned_abs()
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -1,10 +1,20 @@
 //! Bedrock errors -> stable kinds with a cause and a solution.
 //!
-//! SEED VERSION: signatures are fixed (the stream decoder and the client call them);
-//! the catalogue is filled in by the errors work.
+//! Classification follows the exception name (the `x-amzn-errortype` header, else the body's
+//! `code`/`Code`/`__type`) and the HTTP status, never message text alone; message text only
+//! refines within a class (the on-demand ValidationException, the IAM action in an
+//! AccessDenied, ...). The catalogue is in `errors/catalogue.rs`, the wire parsing in
+//! `errors/wire.rs`, and every upstream text passes `errors/sanitize.rs` before it is kept.
 
-use crate::api::Usage;
+mod catalogue;
+mod sanitize;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
 use crate::error::{ErrorKind, ProviderError};
+use catalogue::{Diagnosis, Upstream, classify};
 
 /// Which Bedrock operation failed; refines solutions (e.g. the IAM action to grant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,20 +52,57 @@ pub fn from_http(
     body: &[u8],
     ctx: &ErrorContext,
 ) -> ProviderError {
-    let _ = (headers, body, ctx);
-    ProviderError::new(ErrorKind::Internal, format!("Bedrock answered HTTP {status}."))
-        .with_status(status)
+    let w = wire::read_http(headers, body);
+    let up = Upstream {
+        status: Some(status),
+        code: w.code.as_deref(),
+        message: &w.message,
+        original_status: w.original_status,
+        reason: w.reason.as_deref(),
+        resource: w.resource.as_deref(),
+    };
+    let d = classify(&up, ctx);
+    let mut e = assemble(d, &w, || match &w.code {
+        Some(code) => format!("Bedrock answered HTTP {status} ({code})."),
+        None => format!("Bedrock answered HTTP {status}."),
+    });
+    e.status = Some(status);
+    e.retry_after_ms = w.retry_after_ms;
+    e
 }
 
 /// Maps an in-stream `:message-type` `exception` or `error` frame to an error.
-/// `exception_type` is the `:exception-type` (or `:error-code`) header value.
+/// `exception_type` is the `:exception-type` (or `:error-code`) header value. For `error`
+/// frames pass the `:error-message` header as `payload`: text that is not JSON is used as the
+/// message. The error's `code` is the name as received (e.g. `throttlingException`).
 pub fn from_stream_exception(
     exception_type: &str,
     payload: &[u8],
     ctx: &ErrorContext,
 ) -> ProviderError {
-    let _ = (payload, ctx);
-    ProviderError::new(ErrorKind::Internal, format!("Bedrock stream failed: {exception_type}."))
+    let mut w = wire::read_payload(payload);
+    let received = wire::bare_code(exception_type);
+    // In-stream names are lower-camel (`throttlingException`); the catalogue uses HTTP names.
+    let mut chars = received.chars();
+    let http_name: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    let up = Upstream {
+        status: None,
+        code: Some(http_name.as_str()).filter(|c| !c.is_empty()),
+        message: &w.message,
+        original_status: w.original_status,
+        reason: w.reason.as_deref(),
+        resource: w.resource.as_deref(),
+    };
+    let mut d = classify(&up, ctx);
+    d.cause.push_str(
+        " This happened mid-stream, after part of the answer had already been delivered; \
+the parts received so far are incomplete.",
+    );
+    w.code = Some(received.to_string()).filter(|c| !c.is_empty());
+    assemble(d, &w, || format!("The Bedrock stream failed ({exception_type})."))
 }
 
 /// An answer that is not what the operation returns (bad JSON, missing fields, wrong shape).
@@ -65,8 +112,31 @@ pub fn invalid_response(detail: impl Into<String>, request_id: Option<String>) -
     e
 }
 
-#[doc(hidden)]
-pub fn _unused(_: Usage) {}
+/// A 2xx body that is an AWS routing error (`{"Output":{"__type":"…#UnknownOperationException"}}`):
+/// the request reached a route Bedrock does not serve. `type_name` is the `__type` value.
+pub fn wrong_route(type_name: &str, request_id: Option<String>) -> ProviderError {
+    let code = wire::bare_code(type_name).to_string();
+    let d = catalogue::wrong_route(&code);
+    let mut e = invalid_response(
+        format!("Bedrock answered with an error document ({code}) instead of a response."),
+        request_id,
+    )
+    .with_cause(d.cause)
+    .with_solution(d.solution);
+    e.code = Some(code);
+    e.field = d.field;
+    e
+}
+
+fn assemble(d: Diagnosis, w: &wire::Wire, fallback: impl FnOnce() -> String) -> ProviderError {
+    let message = if w.message.is_empty() { fallback() } else { w.message.clone() };
+    let mut e = ProviderError::new(d.kind, message).with_cause(d.cause).with_solution(d.solution);
+    e.retryable = d.retryable;
+    e.field = d.field;
+    e.code = w.code.clone();
+    e.request_id = w.request_id.clone();
+    e
+}
 
 impl ProviderError {
     /// Sets the HTTP status.
