@@ -8,4 +8,5 @@ pub mod api;
 pub mod converse;
 pub mod error;
 pub mod errors;
+pub mod stream;
 pub mod transport;
