@@ -167,7 +167,8 @@ fn decode_frame(frame: Bytes) -> Result<Message, ProviderError> {
             } else {
                 Err(corrupt(
                     format!(
-                        "The response stream has an event-stream frame that cannot be decoded: {codec_error}."
+                        "The response stream has an event-stream frame that cannot be decoded: \
+                         {codec_error}."
                     ),
                     "The frame's checksums are valid but its headers are malformed: the upstream \
                      is not speaking the AWS event-stream format.",
