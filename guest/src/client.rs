@@ -94,7 +94,11 @@ impl Client {
 
     /// ConverseStream: sends the chat and returns as soon as the answer starts. Failures before
     /// the first part are retried like any call; once parts flow, an error ends the stream.
-    pub fn stream(&self, transport: &dyn Transport, request: GenerateRequest) -> Result<ChatStream> {
+    pub fn stream(
+        &self,
+        transport: &dyn Transport,
+        request: GenerateRequest,
+    ) -> Result<ChatStream> {
         let model = self.language_model(request.model.as_deref())?;
         self.with_profile_fallback(model, |model| {
             let built = converse::build_request(&request, model.as_str())?;
@@ -120,14 +124,9 @@ impl Client {
             };
             let mut warnings = built.warnings;
             warnings.extend(sent.warnings);
-            Ok(stream::ChatStream::new(response.body, ctx, metadata, warnings))
+            Ok(stream::ChatStream::new(response.body, metadata, ctx).with_warnings(warnings))
         })
-        .map(|(mut stream, warning)| {
-            if let Some(w) = warning {
-                stream.push_warning(w);
-            }
-            stream
-        })
+        .map(|(stream, warning)| stream.with_warnings(warning))
     }
 
     /// Re-ranks documents (see `rerank`).
@@ -283,8 +282,7 @@ impl Client {
         loop {
             attempt += 1;
             let request = build(skew.apply(SystemTime::now()))?;
-            let (error, before_response) = match transport.send(&request, &self.settings.timeouts)
-            {
+            let (error, before_response) = match transport.send(&request, &self.settings.timeouts) {
                 Ok(response) if (200..300).contains(&response.status) => {
                     return Ok(Sent { response, warnings });
                 }
@@ -292,12 +290,13 @@ impl Client {
                     let body = response.read_to_end(MAX_ERROR_BODY_BYTES).unwrap_or_default();
                     let mut error =
                         errors::from_http(response.status, &response.headers, &body, ctx);
-                    if !skew.corrected && is_signature_expired(&error) {
-                        if let Some(offset) = skew.measure(response.header("date")) {
-                            warnings.push(offset);
-                            attempt -= 1; // A re-sign is a correction, not a retry.
-                            continue;
-                        }
+                    if !skew.corrected
+                        && is_signature_expired(&error)
+                        && let Some(offset) = skew.measure(response.header("date"))
+                    {
+                        warnings.push(offset);
+                        attempt -= 1; // A re-sign is a correction, not a retry.
+                        continue;
                     }
                     if error.code.as_deref() == Some("InvalidSignatureException") {
                         explain_signature_mismatch(&mut error, &body, &request);
@@ -340,8 +339,15 @@ fn explain_signature_mismatch(error: &mut ProviderError, body: &[u8], request: &
     let Some(names) = auth::signed_header_names(request) else { return };
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let ours = auth::canonical_request(request, &names);
-    let text = String::from_utf8_lossy(body);
-    if let Some(found) = diagnose::signature_mismatch(&text, &ours) {
+    // AWS quotes its canonical string inside the JSON `message`; read it decoded.
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let message = json
+        .as_ref()
+        .and_then(|v| v.get("message").or_else(|| v.get("Message")))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    if let Some(found) = diagnose::signature_mismatch(&message, &ours) {
         error.cause = Some(found);
     }
 }

@@ -35,7 +35,7 @@ fn client(json: &str) -> Client {
 }
 
 fn with(json: &str, extra: &str) -> String {
-    let trimmed = json.trim_end().trim_end_matches('}');
+    let trimmed = json.trim_end().strip_suffix('}').unwrap();
     format!("{trimmed},{extra}}}")
 }
 
@@ -48,13 +48,17 @@ fn chat(text: &str) -> GenerateRequest {
 
 fn error(status: u16, code: &str, message: &str) -> Canned {
     Canned::json(status, &format!(r#"{{"message":"{message}"}}"#))
-        .with_header("x-amzn-ErrorType", &format!("{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"))
+        .with_header(
+            "x-amzn-ErrorType",
+            &format!("{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+        )
         .with_header("x-amzn-RequestId", "req-err")
 }
 
 #[test]
 fn generate_sends_one_signed_converse_request() {
-    let t = MockTransport::new([Canned::json(200, TEXT_OK).with_header("x-amzn-RequestId", "req-1")]);
+    let t =
+        MockTransport::new([Canned::json(200, TEXT_OK).with_header("x-amzn-RequestId", "req-1")]);
     let answer = client(SIGV4).generate(&t, chat("Hello")).unwrap();
     assert_eq!(answer.text, "hello");
     assert_eq!(answer.metadata.request_id.as_deref(), Some("req-1"));
@@ -131,13 +135,17 @@ fn errors_that_retrying_cannot_fix_are_not_retried() {
 #[test]
 fn connection_failures_are_retried_only_before_a_response() {
     let refused = || {
-        Canned::Error(TransportError::Network { detail: "connection refused".into(), before_response: true })
+        Canned::Error(TransportError::Network {
+            detail: "connection refused".into(),
+            before_response: true,
+        })
     };
     let t = MockTransport::new([refused(), Canned::json(200, TEXT_OK)]);
     assert!(client(SIGV4).generate(&t, chat("Hi")).is_ok());
     assert_eq!(t.sent.borrow().len(), 2);
 
-    let reset = Canned::Error(TransportError::Network { detail: "reset".into(), before_response: false });
+    let reset =
+        Canned::Error(TransportError::Network { detail: "reset".into(), before_response: false });
     let t = MockTransport::new([reset, Canned::json(200, TEXT_OK)]);
     let e = client(SIGV4).generate(&t, chat("Hi")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Network);
@@ -146,7 +154,8 @@ fn connection_failures_are_retried_only_before_a_response() {
 
 #[test]
 fn a_pause_past_the_total_deadline_is_not_taken() {
-    let throttled = error(429, "ThrottlingException", "Too many requests").with_header("retry-after", "5");
+    let throttled =
+        error(429, "ThrottlingException", "Too many requests").with_header("retry-after", "5");
     let t = MockTransport::new([throttled, Canned::json(200, TEXT_OK)]);
     let json = with(SIGV4, r#""timeouts":{"totalMs":1000}"#);
     let e = client(&json).generate(&t, chat("Hi")).unwrap_err();
@@ -215,12 +224,15 @@ fn inference_profile_auto_retries_once_through_the_geo_profile() {
     let t = MockTransport::new([on_demand(), Canned::json(200, TEXT_OK)]);
     let e = client(&base).generate(&t, chat("Hi")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::OnDemandUnsupported);
-    assert!(e.solution.unwrap_or_default().contains("us.anthropic.claude-sonnet-4-5-20250929-v1:0"));
+    assert!(
+        e.solution.unwrap_or_default().contains("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    );
     assert_eq!(t.sent.borrow().len(), 1);
 
     // Auto: one more call through the profile, reported in the warnings.
     let t = MockTransport::new([on_demand(), Canned::json(200, TEXT_OK)]);
-    let answer = client(&with(&base, r#""inferenceProfile":"auto""#)).generate(&t, chat("Hi")).unwrap();
+    let answer =
+        client(&with(&base, r#""inferenceProfile":"auto""#)).generate(&t, chat("Hi")).unwrap();
     let sent = t.sent.borrow();
     assert_eq!(sent.len(), 2);
     assert!(sent[1].path.starts_with("/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/"));
@@ -250,7 +262,9 @@ fn a_denied_host_names_the_setting_to_change() {
 fn twelve_documents() -> RerankRequest {
     RerankRequest {
         query: "capital of France".into(),
-        documents: (0..12).map(|i| RerankDocument::Text(format!("document {i} about Paris"))).collect(),
+        documents: (0..12)
+            .map(|i| RerankDocument::Text(format!("document {i} about Paris")))
+            .collect(),
         ..Default::default()
     }
 }
@@ -324,7 +338,10 @@ fn rerank_limits_are_checked_before_sending() {
 
 #[test]
 fn a_result_index_out_of_range_is_an_invalid_response() {
-    let t = MockTransport::new([Canned::json(200, r#"{"results":[{"index":99,"relevanceScore":0.5}]}"#)]);
+    let t = MockTransport::new([Canned::json(
+        200,
+        r#"{"results":[{"index":99,"relevanceScore":0.5}]}"#,
+    )]);
     let e = client(SIGV4).rerank(&t, twelve_documents()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidResponse);
 }

@@ -14,8 +14,10 @@ pub mod error;
 pub mod errors;
 pub mod model_id;
 pub mod region;
+pub mod rerank;
 pub mod retry;
 pub mod settings;
+pub mod stream;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
@@ -104,7 +106,7 @@ mod component {
 
     impl exports::GuestChatStream for ChatStream {
         fn next(&self) -> Result<Option<wit::StreamPart>, wit::ProviderError> {
-            self.0.borrow_mut().next_part().map(|p| p.map(part_out)).map_err(error_out)
+            self.0.borrow_mut().next().map(|p| p.map(part_out)).map_err(error_out)
         }
     }
 

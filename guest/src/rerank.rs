@@ -26,7 +26,11 @@ const MAX_TEXT_CHARS: usize = 32_000;
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Runs one re-ranking call for `client`.
-pub(crate) fn rerank(client: &Client, transport: &dyn Transport, request: RerankRequest) -> Result<RerankResponse> {
+pub(crate) fn rerank(
+    client: &Client,
+    transport: &dyn Transport,
+    request: RerankRequest,
+) -> Result<RerankResponse> {
     let settings = client.settings();
     let model = match request.model.as_deref() {
         Some(spec) => model_id::parse_spec(spec).map_err(|e| e.with_field("model"))?,
@@ -184,7 +188,9 @@ impl RerankOptions {
                 (other, _) => {
                     return Err(ProviderError::request(
                         format!("providerOptions.{other}"),
-                        format!("`{other}` is not a re-ranking provider option; the only one is `additionalModelRequestFields`."),
+                        format!(
+                            "`{other}` is not a re-ranking provider option; the only one is `additionalModelRequestFields`."
+                        ),
                     ));
                 }
             }
@@ -215,7 +221,12 @@ fn model_arn(client: &Client, model: &ModelId) -> Result<String> {
 }
 
 /// The Agents-for-Bedrock-Runtime `Rerank` body (spec 11.1).
-fn rerank_api_body(request: &RerankRequest, arn: &str, top_n: usize, options: &RerankOptions) -> Vec<u8> {
+fn rerank_api_body(
+    request: &RerankRequest,
+    arn: &str,
+    top_n: usize,
+    options: &RerankOptions,
+) -> Vec<u8> {
     let sources: Vec<Value> = request
         .documents
         .iter()
@@ -301,7 +312,11 @@ fn invoke_model_body(
 }
 
 /// Reads either wire path's answer (`relevanceScore` or `relevance_score`), most relevant first.
-fn parse_results(body: &[u8], documents: &[RerankDocument], request_id: Option<String>) -> Result<Vec<RerankResult>> {
+fn parse_results(
+    body: &[u8],
+    documents: &[RerankDocument],
+    request_id: Option<String>,
+) -> Result<Vec<RerankResult>> {
     let invalid = |detail: String| errors::invalid_response(detail, request_id.clone());
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| invalid(format!("The re-ranking answer is not JSON ({e}).")))?;
@@ -333,6 +348,8 @@ fn parse_results(body: &[u8], documents: &[RerankDocument], request_id: Option<S
             document: document.clone(),
         });
     }
-    results.sort_by(|a, b| b.relevance_score.total_cmp(&a.relevance_score).then(a.index.cmp(&b.index)));
+    results.sort_by(|a, b| {
+        b.relevance_score.total_cmp(&a.relevance_score).then(a.index.cmp(&b.index))
+    });
     Ok(results)
 }
