@@ -239,3 +239,31 @@ impl Drop for Emulator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_keeps_secrets_out() {
+        let text = format!("{:?}", EmulatorConfig::default());
+        assert!(text.contains(DEMO_ACCESS_KEY_ID));
+        for secret in [DEMO_SECRET_ACCESS_KEY, DEMO_SESSION_TOKEN, DEMO_API_KEY] {
+            assert!(!text.contains(secret), "{secret} leaked");
+        }
+        let recorded = RecordedRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![
+                ("authorization".into(), format!("Bearer {DEMO_API_KEY}")),
+                ("x-amz-security-token".into(), DEMO_SESSION_TOKEN.into()),
+            ],
+            body: Vec::new(),
+            signature_valid: None,
+            signed_headers: Vec::new(),
+            status: 200,
+        };
+        let text = format!("{recorded:?}");
+        assert!(!text.contains(DEMO_API_KEY) && !text.contains(DEMO_SESSION_TOKEN));
+    }
+}
