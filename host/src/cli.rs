@@ -460,6 +460,50 @@ mod tests {
         assert_eq!(value["error"]["kind"], "invalid-settings");
     }
 
+    fn cache_args() -> Vec<String> {
+        let dir = std::env::temp_dir().join("bedrock-gateway-test-cache");
+        vec!["--cache-dir".into(), dir.display().to_string()]
+    }
+
+    #[tokio::test]
+    async fn schema_prints_the_components_schema() {
+        let mut args = cache_args();
+        args.push("schema".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run_captured(&args).await;
+        assert_eq!(code, 0, "{err}");
+        assert!(serde_json::from_str::<Value>(&out).unwrap().is_object(), "{out}");
+    }
+
+    #[tokio::test]
+    async fn provider_errors_go_to_stdout_as_json_with_the_matching_exit_code() {
+        let dir = std::env::temp_dir().join(format!("bedrock-gateway-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = dir.join("settings.json");
+        std::fs::write(&settings, r#"{"region":"us-east-1","baseUrl":"http://127.0.0.1:9"}"#)
+            .unwrap();
+        let settings = settings.display().to_string();
+        for command in [
+            &["chat", "--json", "hi"][..],
+            &["chat", "--json", "--stream", "hi"],
+            &["check", "--json"],
+            &["rerank", "--json", "--query", "q", "doc"],
+        ] {
+            let mut args = cache_args();
+            args.extend(["--settings".to_string(), settings.clone()]);
+            args.extend(command.iter().map(|a| a.to_string()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, out, err) = run_captured(&args).await;
+            assert!(err.is_empty(), "{command:?}: {err}");
+            let line = out.lines().last().unwrap();
+            let value: Value = serde_json::from_str(line).unwrap();
+            let kind = value["error"]["kind"].as_str().unwrap();
+            assert_eq!(code, if kind == "invalid-settings" { 2 } else { 1 }, "{command:?}: {out}");
+            assert!(value["error"]["message"].is_string(), "{out}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[tokio::test]
     async fn unreadable_component_exits_1() {
         let (code, _, err) = run_captured(&["--component", "/nonexistent/c.wasm", "schema"]).await;

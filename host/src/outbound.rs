@@ -236,14 +236,11 @@ fn classify(err: &(dyn std::error::Error + 'static)) -> Option<Error> {
             _ => None,
         };
     }
-    // hyper-util's connector reports resolver failures as "dns error: ...".
-    let text = err.to_string();
-    if let Some(detail) = text.strip_prefix("dns error") {
-        let detail = detail.trim_start_matches(':').trim();
-        return Some(Error::DnsError {
-            rcode: Some(if detail.is_empty() { "dns error".into() } else { detail.into() }),
-            info_code: None,
-        });
+    // hyper-util's connector reports resolver failures as "dns error", with the resolver's
+    // message as the source.
+    if err.to_string().starts_with("dns error") {
+        let detail = err.source().map_or_else(|| err.to_string(), |e| e.to_string());
+        return Some(Error::DnsError { rcode: Some(detail), info_code: None });
     }
     None
 }

@@ -671,6 +671,14 @@ mod tests {
     }
 
     #[test]
+    fn handles_can_cross_threads() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        fn assert_send<T: Send + 'static>() {}
+        assert_send_sync::<Host>();
+        assert_send::<ChatStream>();
+    }
+
+    #[test]
     fn host_errors_have_operator_text() {
         let budget = Budget {
             deadline: Instant::now(),

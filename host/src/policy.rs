@@ -17,6 +17,8 @@ pub struct Policy {
     endpoints: Vec<String>,
     /// Exact origins from the base-URL settings.
     origins: Vec<Origin>,
+    /// Why a base-URL setting allows nothing, for the deny reason in the log.
+    unusable: Vec<String>,
 }
 
 /// `scheme://host:port`, normalised: lower-case host, explicit port.
@@ -82,8 +84,12 @@ impl Policy {
             }
         }
         for key in ["baseUrl", "agentRuntimeBaseUrl"] {
-            if let Some(origin) = settings.get(key).and_then(Value::as_str).and_then(parse_origin) {
-                policy.origins.push(origin);
+            let Some(url) = settings.get(key).and_then(Value::as_str) else {
+                continue;
+            };
+            match parse_origin(url) {
+                Ok(origin) => policy.origins.push(origin),
+                Err(why) => policy.unusable.push(format!("`{key}` allows nothing: {why}")),
             }
         }
         policy
@@ -111,10 +117,14 @@ pub fn decide(policy: &Policy, scheme: &str, authority: &str) -> Decision {
     if https && port == 443 && policy.endpoints.contains(&candidate.host) {
         return Decision::Allow;
     }
-    Decision::Deny(format!(
+    let mut reason = format!(
         "{scheme}://{authority} is neither a Bedrock endpoint of the configured region nor the \
-         configured base URL"
-    ))
+         origin of a usable base URL"
+    );
+    for note in &policy.unusable {
+        reason += &format!("; {note}");
+    }
+    Decision::Deny(reason)
 }
 
 /// The DNS suffixes of the region's partition, or `None` for a malformed or unknown region.
@@ -137,22 +147,25 @@ fn partition_suffixes(region: &str) -> Option<(&'static str, &'static str)> {
 /// Parses a base URL into its origin, if it is one the host is willing to reach: an absolute
 /// `https` URL (or `http` to loopback) without user info, whose host is a DNS name or a
 /// loopback address.
-fn parse_origin(url: &str) -> Option<Origin> {
+fn parse_origin(url: &str) -> Result<Origin, &'static str> {
     let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
     } else {
-        (false, url.strip_prefix("http://")?)
+        return Err("it is not an absolute http(s) URL");
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (host, port) = split_authority(&rest[..end])?;
+    let (host, port) =
+        split_authority(&rest[..end]).ok_or("its host is malformed or has user info")?;
     let loopback = is_loopback(&host);
     if !https && !loopback {
-        return None;
+        return Err("plain http is only allowed to loopback");
     }
     if is_ip_literal(&host) && !loopback {
-        return None;
+        return Err("IP addresses other than loopback are not allowed");
     }
-    Some(Origin { https, host, port: port.unwrap_or(if https { 443 } else { 80 }) })
+    Ok(Origin { https, host, port: port.unwrap_or(if https { 443 } else { 80 }) })
 }
 
 /// Splits `host[:port]` into a lower-case host and an optional port. Rejects user info, empty
@@ -338,6 +351,26 @@ mod tests {
         assert!(allowed(&settings, "https", "agents.example.com"));
         assert!(allowed(&settings, "https", "bedrock-runtime.us-west-2.amazonaws.com"));
         assert!(!allowed(&settings, "https", "bedrock-runtime.us-east-1.amazonaws.com"));
+    }
+
+    #[test]
+    fn deny_reasons_explain_unusable_base_urls() {
+        let rows = [
+            ("https://10.0.0.1", "IP addresses other than loopback"),
+            ("http://gw.example.com", "plain http is only allowed to loopback"),
+            ("https://u@gw.example.com", "user info"),
+            ("gw.example.com", "not an absolute http(s) URL"),
+        ];
+        for (base, why) in rows {
+            let policy = Policy::from_settings(&json!({ "baseUrl": base }));
+            let Decision::Deny(reason) = decide(&policy, "https", "10.0.0.1") else {
+                panic!("{base} allowed");
+            };
+            assert!(
+                reason.contains("`baseUrl` allows nothing") && reason.contains(why),
+                "{reason}"
+            );
+        }
     }
 
     #[test]
