@@ -102,6 +102,9 @@ impl std::fmt::Debug for Host {
 impl Host {
     /// Compiles `component_bytes` (or loads it from the cache), links it against the locked-down
     /// WASI imports and outbound HTTP, and starts the epoch ticker.
+    ///
+    /// Compiling takes a fraction of a second to a few seconds (milliseconds from the cache),
+    /// on the calling thread: from async code, call it through `spawn_blocking` or at startup.
     pub fn load(component_bytes: &[u8], config: HostConfig) -> anyhow::Result<Host> {
         let engine = engine::new_engine(PoolLimits {
             max_instances: config.max_concurrent_calls,
