@@ -1,0 +1,513 @@
+//! The `bedrock-gateway` command line: check a configuration, chat, re-rank, print the
+//! settings schema.
+//!
+//! Exit codes: 0 success, 1 a provider (or host) error, 2 invalid settings or usage.
+//! With `--json`, results and errors go to stdout as JSON; otherwise errors go to stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use serde_json::Value;
+
+use crate::output;
+use crate::types::{
+    ContentPart, ErrorKind, GenerateRequest, InferenceSettings, Message, ProviderError,
+    RerankDocument, RerankRequest, Role, StreamPart,
+};
+use crate::{Host, HostConfig, settings};
+
+/// Runs the Amazon Bedrock provider component in a sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "bedrock-gateway", version)]
+pub struct Cli {
+    /// Provider settings (JSON). Missing fields come from AWS_REGION, AWS_ACCESS_KEY_ID, ...
+    #[arg(long, global = true, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Run this component instead of the bundled one.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub component: Option<PathBuf>,
+    /// Where to cache the compiled component (default: ~/.cache/bedrock-gateway).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Log to stderr (-v: this program's debug log; RUST_LOG overrides).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Test the configuration with a minimal request and show what was resolved.
+    Check(CheckArgs),
+    /// Send a prompt and print the answer.
+    Chat(ChatArgs),
+    /// Rank documents by relevance to a query.
+    Rerank(RerankArgs),
+    /// Print the settings JSON Schema.
+    Schema,
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `chat` options.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// `amazon-bedrock|<model-id>` or a model ID; default: the settings' `languageModel`.
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
+    /// A system prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// The most tokens to generate.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature, 0 to 1.
+    #[arg(long, value_name = "X")]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling, 0 to 1.
+    #[arg(long, value_name = "X")]
+    pub top_p: Option<f32>,
+    /// Stop generating at this sequence (repeatable).
+    #[arg(long = "stop", value_name = "SEQ")]
+    pub stop: Vec<String>,
+    /// Print JSON (with --stream: one object per line per part).
+    #[arg(long)]
+    pub json: bool,
+    /// Print the answer as it arrives.
+    #[arg(long)]
+    pub stream: bool,
+    /// The user message.
+    pub prompt: String,
+}
+
+/// `rerank` options.
+#[derive(Debug, Args)]
+pub struct RerankArgs {
+    /// `amazon-bedrock|<model-id>` or a model ID; default: the settings' `rerankingModel`.
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
+    /// How many results to return (default: all).
+    #[arg(long, value_name = "N")]
+    pub top_n: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// What to rank the documents against.
+    #[arg(long, value_name = "Q")]
+    pub query: String,
+    /// The documents to rank.
+    #[arg(value_name = "DOC", required = true)]
+    pub documents: Vec<String>,
+}
+
+/// Exit status for a failed provider call.
+const EXIT_PROVIDER: u8 = 1;
+/// Exit status for invalid settings or usage.
+const EXIT_USAGE: u8 = 2;
+
+/// Sets up logging to stderr: `RUST_LOG` if set, else `warn` (`-v`: this crate at debug,
+/// `-vv`: everything at debug).
+pub fn init_tracing(verbose: u8) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(filter) if !filter.is_empty() => filter,
+        _ => match verbose {
+            0 => "warn".to_string(),
+            1 => "warn,bedrock_gateway=debug".to_string(),
+            _ => "debug".to_string(),
+        },
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a parsed command line and returns the exit status. `env` supplies the AWS_*
+/// fallbacks; output goes to `out` and `err` so tests can capture it.
+pub async fn run(
+    cli: Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let json = match &cli.command {
+        Command::Check(a) => a.json,
+        Command::Chat(a) => a.json,
+        Command::Rerank(a) => a.json,
+        Command::Schema => false,
+    };
+    let mut printer = Printer { out, err, json };
+    match execute(&cli, env, &mut printer).await {
+        Ok(()) => 0,
+        Err(e) => printer.failure(&e),
+    }
+}
+
+/// Where a command's output goes, and in which form.
+struct Printer<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    json: bool,
+}
+
+impl Printer<'_> {
+    fn json_line(&mut self, value: &Value) {
+        let _ = writeln!(self.out, "{value}");
+        let _ = self.out.flush();
+    }
+
+    fn text(&mut self, text: &str) {
+        let _ = write!(self.out, "{text}");
+        let _ = self.out.flush();
+    }
+
+    fn warning(&mut self, message: &str, code: &str) {
+        let _ = writeln!(self.err, "warning: {message} ({code})");
+    }
+
+    /// Prints the error and returns the exit status for it.
+    fn failure(&mut self, e: &ProviderError) -> u8 {
+        if self.json {
+            self.json_line(&output::error_json(e));
+        } else {
+            let _ = write!(self.err, "{}", output::error_text(e));
+        }
+        if e.kind == ErrorKind::InvalidSettings { EXIT_USAGE } else { EXIT_PROVIDER }
+    }
+}
+
+async fn execute(
+    cli: &Cli,
+    env: &dyn Fn(&str) -> Option<String>,
+    p: &mut Printer<'_>,
+) -> Result<(), ProviderError> {
+    if let Command::Schema = cli.command {
+        let schema = load_host(cli)?.settings_schema().await?;
+        p.text(&format!("{}\n", pretty(&schema)));
+        return Ok(());
+    }
+    let settings = load_settings(cli.settings.as_deref(), env)?;
+    let settings_json = settings.to_string();
+    let host = load_host(cli)?;
+    match &cli.command {
+        Command::Schema => Ok(()),
+        Command::Check(_) => {
+            let report = host.check(&settings_json).await?;
+            let shown = settings::redacted(&settings);
+            if p.json {
+                p.json_line(&output::check_json(&shown, &report));
+            } else {
+                p.text(&output::check_text(&shown, &report));
+            }
+            Ok(())
+        }
+        Command::Chat(args) if args.stream => stream_chat(&host, &settings_json, args, p).await,
+        Command::Chat(args) => {
+            let answer = host.generate(&settings_json, chat_request(args)).await?;
+            if p.json {
+                p.json_line(&output::generate_json(&answer));
+            } else {
+                p.text(&format!("{}\n", answer.text));
+                for w in &answer.warnings {
+                    p.warning(&w.message, &w.code);
+                }
+            }
+            Ok(())
+        }
+        Command::Rerank(args) => {
+            let request = RerankRequest {
+                model: args.model.clone(),
+                query: args.query.clone(),
+                documents: args.documents.iter().cloned().map(RerankDocument::Text).collect(),
+                top_n: args.top_n,
+                provider_options: None,
+            };
+            let ranking = host.rerank(&settings_json, request).await?;
+            if p.json {
+                p.json_line(&output::rerank_json(&ranking));
+            } else {
+                p.text(&output::rerank_table(&ranking, terminal_width(env)));
+                for w in &ranking.warnings {
+                    p.warning(&w.message, &w.code);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn stream_chat(
+    host: &Host,
+    settings_json: &str,
+    args: &ChatArgs,
+    p: &mut Printer<'_>,
+) -> Result<(), ProviderError> {
+    let mut stream = host.stream(settings_json, chat_request(args)).await?;
+    let mut ends_with_newline = true;
+    loop {
+        let part = match stream.next().await {
+            Ok(Some(part)) => part,
+            Ok(None) => break,
+            Err(e) => {
+                if !p.json && !ends_with_newline {
+                    p.text("\n");
+                }
+                return Err(e);
+            }
+        };
+        if p.json {
+            p.json_line(&output::stream_part_json(&part));
+            continue;
+        }
+        match &part {
+            StreamPart::TextDelta(d) => {
+                p.text(&d.text);
+                ends_with_newline =
+                    d.text.ends_with('\n') || d.text.is_empty() && ends_with_newline;
+            }
+            StreamPart::Warning(w) => p.warning(&w.message, &w.code),
+            _ => {}
+        }
+    }
+    if !p.json && !ends_with_newline {
+        p.text("\n");
+    }
+    Ok(())
+}
+
+fn chat_request(args: &ChatArgs) -> GenerateRequest {
+    let mut messages = Vec::new();
+    if let Some(system) = &args.system {
+        messages
+            .push(Message { role: Role::System, content: vec![ContentPart::Text(system.clone())] });
+    }
+    messages
+        .push(Message { role: Role::User, content: vec![ContentPart::Text(args.prompt.clone())] });
+    GenerateRequest {
+        model: args.model.clone(),
+        messages,
+        settings: InferenceSettings {
+            max_tokens: args.max_tokens,
+            temperature: args.temperature,
+            top_p: args.top_p,
+            stop_sequences: args.stop.clone(),
+            reasoning_budget: None,
+        },
+        tools: Vec::new(),
+        tool_choice: None,
+        guardrail: None,
+        provider_options: None,
+    }
+}
+
+/// Reads the settings file and environment fallbacks; a failure is an `invalid-settings` error.
+fn load_settings(
+    path: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, ProviderError> {
+    settings::load(path, env).map_err(|e| {
+        cli_error(
+            ErrorKind::InvalidSettings,
+            format!("{e:#}"),
+            "The settings file is missing, unreadable, or not a JSON object.",
+            "Fix the file given with --settings (or leave it out and use AWS_REGION, \
+             AWS_ACCESS_KEY_ID, ... instead).",
+        )
+    })
+}
+
+/// Loads the bundled component, or the one given with `--component`.
+fn load_host(cli: &Cli) -> Result<Host, ProviderError> {
+    let config = HostConfig { cache_dir: cli.cache_dir.clone(), ..HostConfig::default() };
+    let loaded = match &cli.component {
+        None => Host::load(crate::bundled_component(), config),
+        Some(path) => std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+            .and_then(|bytes| Host::load(&bytes, config)),
+    };
+    loaded.map_err(|e| {
+        cli_error(
+            ErrorKind::Internal,
+            format!("cannot load the provider component: {e:#}"),
+            "The component file is not a valid model-provider component for this host.",
+            "Rebuild the component, or drop --component to use the bundled one.",
+        )
+    })
+}
+
+fn cli_error(kind: ErrorKind, message: String, cause: &str, solution: &str) -> ProviderError {
+    ProviderError {
+        kind,
+        message,
+        cause: Some(cause.into()),
+        solution: Some(solution.into()),
+        status: None,
+        code: None,
+        request_id: None,
+        retryable: false,
+        retry_after_ms: None,
+        field: None,
+    }
+}
+
+/// Pretty-prints JSON text; other text unchanged.
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
+}
+
+/// `COLUMNS` when set and sensible, else 100.
+fn terminal_width(env: &dyn Fn(&str) -> Option<String>) -> usize {
+    env("COLUMNS").and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(args.iter().copied())).unwrap()
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    async fn run_captured(args: &[&str]) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(parse(args), &no_env, &mut out, &mut err).await;
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn chat_flags_build_the_request() {
+        let cli = parse(&[
+            "--settings",
+            "s.json",
+            "chat",
+            "--model",
+            "amazon-bedrock|m",
+            "--system",
+            "be brief",
+            "--max-tokens",
+            "50",
+            "--temperature",
+            "0.5",
+            "--top-p",
+            "0.9",
+            "--stop",
+            "END",
+            "--stop",
+            "STOP",
+            "hello",
+        ]);
+        let Command::Chat(args) = &cli.command else { panic!("not chat") };
+        let request = chat_request(args);
+        assert_eq!(request.model.as_deref(), Some("amazon-bedrock|m"));
+        assert_eq!(request.messages.len(), 2);
+        assert!(matches!(request.messages[0].role, Role::System));
+        assert!(matches!(&request.messages[1].content[0], ContentPart::Text(t) if t == "hello"));
+        assert_eq!(request.settings.max_tokens, Some(50));
+        assert_eq!(request.settings.temperature, Some(0.5));
+        assert_eq!(request.settings.top_p, Some(0.9));
+        assert_eq!(request.settings.stop_sequences, ["END", "STOP"]);
+        assert_eq!(cli.settings.as_deref(), Some(Path::new("s.json")));
+    }
+
+    #[test]
+    fn usage_errors_are_rejected_by_clap() {
+        let bad = [
+            &["chat"][..],
+            &["rerank", "--query", "q"],
+            &["bogus"],
+            &["chat", "--max-tokens", "x", "hi"],
+        ];
+        for args in bad {
+            let err =
+                Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(args.iter().copied()))
+                    .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_settings_file_exits_2() {
+        let (code, out, err) = run_captured(&["--settings", "/nonexistent/s.json", "check"]).await;
+        assert_eq!(code, 2);
+        assert!(out.is_empty());
+        assert!(
+            err.starts_with("error (invalid-settings): cannot read the settings file"),
+            "{err}"
+        );
+
+        let (code, out, _) =
+            run_captured(&["--settings", "/nonexistent/s.json", "chat", "--json", "hi"]).await;
+        assert_eq!(code, 2);
+        let value: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(value["error"]["kind"], "invalid-settings");
+    }
+
+    fn cache_args() -> Vec<String> {
+        let dir = std::env::temp_dir().join("bedrock-gateway-test-cache");
+        vec!["--cache-dir".into(), dir.display().to_string()]
+    }
+
+    #[tokio::test]
+    async fn schema_prints_the_components_schema() {
+        let mut args = cache_args();
+        args.push("schema".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run_captured(&args).await;
+        assert_eq!(code, 0, "{err}");
+        assert!(serde_json::from_str::<Value>(&out).unwrap().is_object(), "{out}");
+    }
+
+    #[tokio::test]
+    async fn provider_errors_go_to_stdout_as_json_with_the_matching_exit_code() {
+        let dir = std::env::temp_dir().join(format!("bedrock-gateway-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let settings = dir.join("settings.json");
+        std::fs::write(&settings, r#"{"region":"us-east-1","baseUrl":"http://127.0.0.1:9"}"#)
+            .unwrap();
+        let settings = settings.display().to_string();
+        for command in [
+            &["chat", "--json", "hi"][..],
+            &["chat", "--json", "--stream", "hi"],
+            &["check", "--json"],
+            &["rerank", "--json", "--query", "q", "doc"],
+        ] {
+            let mut args = cache_args();
+            args.extend(["--settings".to_string(), settings.clone()]);
+            args.extend(command.iter().map(|a| a.to_string()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, out, err) = run_captured(&args).await;
+            assert!(err.is_empty(), "{command:?}: {err}");
+            let line = out.lines().last().unwrap();
+            let value: Value = serde_json::from_str(line).unwrap();
+            let kind = value["error"]["kind"].as_str().unwrap();
+            assert_eq!(code, if kind == "invalid-settings" { 2 } else { 1 }, "{command:?}: {out}");
+            assert!(value["error"]["message"].is_string(), "{out}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn unreadable_component_exits_1() {
+        let (code, _, err) = run_captured(&["--component", "/nonexistent/c.wasm", "schema"]).await;
+        assert_eq!(code, 1);
+        assert!(err.contains("cannot load the provider component"), "{err}");
+    }
+}

@@ -1,0 +1,496 @@
+//! What the CLI prints: JSON shapes (camelCase, WIT enum names in kebab-case) and the text
+//! shown to a person. Kept apart from the command logic so the shapes are unit-tested.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::types::{
+    CheckReport, ContentPart, GenerateResponse, ProviderError, RerankDocument, RerankResponse,
+    StreamPart, Usage, Warning, error_kind_name, finish_reason_name,
+};
+
+/// `{"error": {...}}` for `--json` output.
+pub fn error_json(e: &ProviderError) -> Value {
+    json!({ "error": {
+        "kind": error_kind_name(e.kind),
+        "message": e.message,
+        "cause": e.cause,
+        "solution": e.solution,
+        "status": e.status,
+        "code": e.code,
+        "requestId": e.request_id,
+        "retryable": e.retryable,
+        "retryAfterMs": e.retry_after_ms,
+        "field": e.field,
+    }})
+}
+
+/// The error for a person, one fact per line.
+pub fn error_text(e: &ProviderError) -> String {
+    let mut text = format!("error ({}): {}\n", error_kind_name(e.kind), e.message);
+    if let Some(cause) = &e.cause {
+        text += &format!("  cause:      {cause}\n");
+    }
+    if let Some(solution) = &e.solution {
+        text += &format!("  solution:   {solution}\n");
+    }
+    if let Some(field) = &e.field {
+        text += &format!("  field:      {field}\n");
+    }
+    let upstream: Vec<String> = [
+        e.status.map(|s| format!("HTTP {s}")),
+        e.code.clone(),
+        e.request_id.as_ref().map(|id| format!("request id {id}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !upstream.is_empty() {
+        text += &format!("  upstream:   {}\n", upstream.join(", "));
+    }
+    if e.retryable {
+        match e.retry_after_ms {
+            Some(ms) => text += &format!("  retryable:  yes, after {ms} ms\n"),
+            None => text += "  retryable:  yes\n",
+        }
+    }
+    text
+}
+
+/// Token counts, camelCase.
+pub fn usage_json(u: &Usage) -> Value {
+    json!({
+        "inputTokens": u.input_tokens,
+        "outputTokens": u.output_tokens,
+        "totalTokens": u.total_tokens,
+        "cacheReadTokens": u.cache_read_tokens,
+        "cacheWriteTokens": u.cache_write_tokens,
+    })
+}
+
+fn warnings_json(warnings: &[Warning]) -> Value {
+    Value::Array(warnings.iter().map(|w| json!({"code": w.code, "message": w.message})).collect())
+}
+
+/// A JSON text as a value, or the text itself when it does not parse.
+fn embedded_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// The `chat --json` object.
+pub fn generate_json(r: &GenerateResponse) -> Value {
+    let tool_calls: Vec<Value> = r
+        .content
+        .iter()
+        .filter_map(|part| match part {
+            ContentPart::ToolCall(call) => Some(json!({
+                "id": call.id, "name": call.name, "input": embedded_json(&call.input_json),
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "text": r.text,
+        "finishReason": finish_reason_name(r.finish_reason),
+        "usage": usage_json(&r.usage),
+        "model": r.metadata.model,
+        "requestId": r.metadata.request_id,
+        "warnings": warnings_json(&r.warnings),
+        "toolCalls": tool_calls,
+    })
+}
+
+/// One line of `chat --stream --json`.
+pub fn stream_part_json(part: &StreamPart) -> Value {
+    match part {
+        StreamPart::Start(m) => {
+            json!({"type": "start", "model": m.model, "requestId": m.request_id})
+        }
+        StreamPart::TextDelta(d) => json!({"type": "text-delta", "text": d.text}),
+        StreamPart::ReasoningDelta(d) => json!({
+            "type": "reasoning-delta",
+            "text": d.text,
+            "signature": d.signature,
+            "redacted": d.redacted.as_ref().map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }),
+        StreamPart::ToolCallStart(s) => {
+            json!({"type": "tool-call-start", "id": s.id, "name": s.name})
+        }
+        StreamPart::ToolCallDelta(d) => {
+            json!({"type": "tool-call-delta", "inputFragment": d.input_fragment})
+        }
+        StreamPart::ToolCallEnd(c) => json!({
+            "type": "tool-call-end", "id": c.id, "name": c.name, "input": embedded_json(&c.input_json),
+        }),
+        StreamPart::Citation(c) => json!({"type": "citation", "citation": embedded_json(c)}),
+        StreamPart::Finish(f) => json!({
+            "type": "finish", "finishReason": finish_reason_name(f.reason), "raw": f.raw,
+        }),
+        StreamPart::Usage(u) => {
+            let mut value = usage_json(u);
+            if let Value::Object(map) = &mut value {
+                map.insert("type".into(), "usage".into());
+            }
+            value
+        }
+        StreamPart::Warning(w) => json!({"type": "warning", "code": w.code, "message": w.message}),
+        StreamPart::Trace(t) => json!({"type": "trace", "trace": embedded_json(t)}),
+    }
+}
+
+fn document_value(d: &RerankDocument) -> Value {
+    match d {
+        RerankDocument::Text(text) => Value::String(text.clone()),
+        RerankDocument::Json(text) => embedded_json(text),
+    }
+}
+
+/// The `rerank --json` object.
+pub fn rerank_json(r: &RerankResponse) -> Value {
+    let results: Vec<Value> = r
+        .results
+        .iter()
+        .map(|x| json!({
+            "index": x.index, "relevanceScore": x.relevance_score, "document": document_value(&x.document),
+        }))
+        .collect();
+    json!({"results": results, "model": r.metadata.model, "requestId": r.metadata.request_id})
+}
+
+/// The ranking as a table no wider than `width` columns.
+pub fn rerank_table(r: &RerankResponse, width: usize) -> String {
+    const HEAD: &str = "rank  index   score  ";
+    let room = width.saturating_sub(HEAD.len()).max(20);
+    let mut text = format!("{HEAD}document\n");
+    for (rank, x) in r.results.iter().enumerate() {
+        let document = match &x.document {
+            RerankDocument::Text(t) | RerankDocument::Json(t) => t,
+        };
+        text += &format!(
+            "{:>4}  {:>5}  {:.4}  {}\n",
+            rank + 1,
+            x.index,
+            x.relevance_score,
+            one_line(document, room)
+        );
+    }
+    text
+}
+
+/// `text` on one line, cut to `max` characters with an ellipsis.
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String =
+        text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect::<String>();
+    let flat = flat.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(3)).collect();
+        format!("{cut}...")
+    }
+}
+
+/// The `check --json` object.
+pub fn check_json(redacted_settings: &Value, report: &CheckReport) -> Value {
+    json!({
+        "ok": true,
+        "settings": redacted_settings,
+        "report": {
+            "region": report.region,
+            "endpoint": report.endpoint,
+            "auth": report.auth,
+            "languageModel": report.language_model,
+            "rerankingModel": report.reranking_model,
+            "reply": report.reply,
+            "metadata": {
+                "model": report.metadata.model,
+                "requestId": report.metadata.request_id,
+                "latencyMs": report.metadata.latency_ms,
+            },
+            "warnings": warnings_json(&report.warnings),
+        },
+    })
+}
+
+/// The `check` summary for a person.
+pub fn check_text(redacted_settings: &Value, report: &CheckReport) -> String {
+    let settings =
+        serde_json::to_string_pretty(redacted_settings).unwrap_or_else(|_| "{}".to_string());
+    let mut text = String::from("The configuration works.\n");
+    let rows = [
+        ("region", report.region.clone()),
+        ("endpoint", report.endpoint.clone()),
+        ("authentication", report.auth.clone()),
+        ("language model", report.language_model.clone()),
+        (
+            "re-ranking model",
+            report.reranking_model.clone().unwrap_or_else(|| "(not configured)".into()),
+        ),
+        ("test reply", format!("{:?}", report.reply)),
+        ("answered by", report.metadata.model.clone()),
+        ("request id", report.metadata.request_id.clone().unwrap_or_else(|| "-".into())),
+    ];
+    for (label, value) in rows {
+        text += &format!("  {:<17} {value}\n", format!("{label}:"));
+    }
+    for w in &report.warnings {
+        text += &format!("  warning: {} ({})\n", w.message, w.code);
+    }
+    text += &format!("settings (secrets masked):\n{settings}\n");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::*;
+
+    fn error() -> ProviderError {
+        ProviderError {
+            kind: ErrorKind::OnDemandUnsupported,
+            message: "On-demand throughput isn't supported.".into(),
+            cause: Some("The model needs an inference profile.".into()),
+            solution: Some("Use `us.anthropic.claude-sonnet-4-5-20250929-v1:0`.".into()),
+            status: Some(400),
+            code: Some("ValidationException".into()),
+            request_id: Some("req-1".into()),
+            retryable: false,
+            retry_after_ms: None,
+            field: Some("languageModel".into()),
+        }
+    }
+
+    fn metadata() -> ResponseMetadata {
+        ResponseMetadata {
+            model: "amazon.nova-lite-v1:0".into(),
+            request_id: Some("rid".into()),
+            latency_ms: Some(12),
+        }
+    }
+
+    #[test]
+    fn error_shapes() {
+        assert_eq!(
+            error_json(&error()),
+            json!({"error": {
+                "kind": "on-demand-unsupported",
+                "message": "On-demand throughput isn't supported.",
+                "cause": "The model needs an inference profile.",
+                "solution": "Use `us.anthropic.claude-sonnet-4-5-20250929-v1:0`.",
+                "status": 400, "code": "ValidationException", "requestId": "req-1",
+                "retryable": false, "retryAfterMs": null, "field": "languageModel",
+            }})
+        );
+        let text = error_text(&error());
+        assert!(text.starts_with("error (on-demand-unsupported): On-demand"), "{text}");
+        for fact in [
+            "cause:",
+            "solution:",
+            "field:      languageModel",
+            "HTTP 400, ValidationException, request id req-1",
+        ] {
+            assert!(text.contains(fact), "{fact} missing in {text}");
+        }
+        assert!(!text.contains("retryable"), "{text}");
+        let throttled = ProviderError {
+            kind: ErrorKind::Throttled,
+            retryable: true,
+            retry_after_ms: Some(2000),
+            ..error()
+        };
+        assert!(error_text(&throttled).contains("retryable:  yes, after 2000 ms"));
+    }
+
+    #[test]
+    fn generate_shape() {
+        let response = GenerateResponse {
+            content: vec![
+                ContentPart::Text("Hello".into()),
+                ContentPart::ToolCall(ToolCall {
+                    id: "t1".into(),
+                    name: "get_weather".into(),
+                    input_json: r#"{"city":"Paris"}"#.into(),
+                }),
+            ],
+            text: "Hello".into(),
+            finish_reason: FinishReason::ToolCalls,
+            raw_finish_reason: "tool_use".into(),
+            usage: Usage {
+                input_tokens: 10,
+                output_tokens: 5,
+                total_tokens: 15,
+                cache_read_tokens: Some(3),
+                cache_write_tokens: None,
+            },
+            warnings: vec![Warning {
+                code: "setting-dropped".into(),
+                message: "topP ignored".into(),
+            }],
+            metadata: metadata(),
+            trace_json: None,
+            additional_fields_json: None,
+        };
+        assert_eq!(
+            generate_json(&response),
+            json!({
+                "text": "Hello", "finishReason": "tool-calls",
+                "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15, "cacheReadTokens": 3, "cacheWriteTokens": null},
+                "model": "amazon.nova-lite-v1:0", "requestId": "rid",
+                "warnings": [{"code": "setting-dropped", "message": "topP ignored"}],
+                "toolCalls": [{"id": "t1", "name": "get_weather", "input": {"city": "Paris"}}],
+            })
+        );
+    }
+
+    #[test]
+    fn stream_part_shapes() {
+        let rows = vec![
+            (
+                StreamPart::Start(metadata()),
+                json!({"type": "start", "model": "amazon.nova-lite-v1:0", "requestId": "rid"}),
+            ),
+            (
+                StreamPart::TextDelta(TextDelta { index: 0, text: "Hi".into() }),
+                json!({"type": "text-delta", "text": "Hi"}),
+            ),
+            (
+                StreamPart::ReasoningDelta(ReasoningDelta {
+                    index: 0,
+                    text: None,
+                    signature: Some("sig".into()),
+                    redacted: Some(vec![1, 2, 3]),
+                }),
+                json!({"type": "reasoning-delta", "text": null, "signature": "sig", "redacted": "AQID"}),
+            ),
+            (
+                StreamPart::ToolCallStart(ToolCallStart {
+                    index: 1,
+                    id: "t1".into(),
+                    name: "f".into(),
+                }),
+                json!({"type": "tool-call-start", "id": "t1", "name": "f"}),
+            ),
+            (
+                StreamPart::ToolCallDelta(ToolCallDelta {
+                    index: 1,
+                    input_fragment: "{\"a\"".into(),
+                }),
+                json!({"type": "tool-call-delta", "inputFragment": "{\"a\""}),
+            ),
+            (
+                StreamPart::ToolCallEnd(ToolCall {
+                    id: "t1".into(),
+                    name: "f".into(),
+                    input_json: r#"{"a":1}"#.into(),
+                }),
+                json!({"type": "tool-call-end", "id": "t1", "name": "f", "input": {"a": 1}}),
+            ),
+            (
+                StreamPart::Finish(Finish {
+                    reason: FinishReason::StopSequence,
+                    raw: "stop_sequence".into(),
+                    additional_fields_json: None,
+                }),
+                json!({"type": "finish", "finishReason": "stop-sequence", "raw": "stop_sequence"}),
+            ),
+            (
+                StreamPart::Usage(Usage {
+                    input_tokens: 1,
+                    output_tokens: 2,
+                    total_tokens: 3,
+                    cache_read_tokens: None,
+                    cache_write_tokens: Some(4),
+                }),
+                json!({"type": "usage", "inputTokens": 1, "outputTokens": 2, "totalTokens": 3, "cacheReadTokens": null, "cacheWriteTokens": 4}),
+            ),
+            (
+                StreamPart::Warning(Warning { code: "c".into(), message: "m".into() }),
+                json!({"type": "warning", "code": "c", "message": "m"}),
+            ),
+            (
+                StreamPart::Citation(r#"{"title":"x"}"#.into()),
+                json!({"type": "citation", "citation": {"title": "x"}}),
+            ),
+            (StreamPart::Trace("not json".into()), json!({"type": "trace", "trace": "not json"})),
+        ];
+        for (part, want) in rows {
+            assert_eq!(stream_part_json(&part), want);
+        }
+    }
+
+    fn ranking() -> RerankResponse {
+        RerankResponse {
+            results: vec![
+                RerankResult {
+                    index: 2,
+                    relevance_score: 0.98765,
+                    document: RerankDocument::Text(
+                        "Paris is the capital\nof France, and a long sentence follows here".into(),
+                    ),
+                },
+                RerankResult {
+                    index: 0,
+                    relevance_score: 0.01,
+                    document: RerankDocument::Json(r#"{"title":"Berlin"}"#.into()),
+                },
+            ],
+            metadata: metadata(),
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn rerank_shapes() {
+        assert_eq!(
+            rerank_json(&ranking()),
+            json!({
+                "results": [
+                    {"index": 2, "relevanceScore": 0.98765, "document": "Paris is the capital\nof France, and a long sentence follows here"},
+                    {"index": 0, "relevanceScore": 0.01, "document": {"title": "Berlin"}},
+                ],
+                "model": "amazon.nova-lite-v1:0", "requestId": "rid",
+            })
+        );
+        let table = rerank_table(&ranking(), 50);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[0], "rank  index   score  document");
+        assert_eq!(lines[1], "   1      2  0.9877  Paris is the capital of Fr...");
+        assert_eq!(lines[2], "   2      0  0.0100  {\"title\":\"Berlin\"}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 50), "{table}");
+    }
+
+    #[test]
+    fn check_shapes() {
+        let report = CheckReport {
+            region: "us-east-1".into(),
+            endpoint: "https://bedrock-runtime.us-east-1.amazonaws.com".into(),
+            auth: "SigV4 with AKIA...MPLE".into(),
+            language_model: "amazon.nova-lite-v1:0".into(),
+            reranking_model: None,
+            reply: "OK".into(),
+            metadata: metadata(),
+            warnings: vec![],
+        };
+        let settings = json!({"region": "us-east-1", "secretAccessKey": "**** (40 chars)"});
+        assert_eq!(
+            check_json(&settings, &report),
+            json!({"ok": true, "settings": settings, "report": {
+                "region": "us-east-1", "endpoint": "https://bedrock-runtime.us-east-1.amazonaws.com",
+                "auth": "SigV4 with AKIA...MPLE", "languageModel": "amazon.nova-lite-v1:0",
+                "rerankingModel": null, "reply": "OK",
+                "metadata": {"model": "amazon.nova-lite-v1:0", "requestId": "rid", "latencyMs": 12},
+                "warnings": [],
+            }})
+        );
+        let text = check_text(&settings, &report);
+        for fact in [
+            "region:           us-east-1",
+            "test reply:       \"OK\"",
+            "request id:       rid",
+            "(not configured)",
+            "**** (40 chars)",
+        ] {
+            assert!(text.contains(fact), "{fact} missing in {text}");
+        }
+    }
+}
