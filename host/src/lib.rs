@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod outbound;
 pub mod output;
