@@ -102,7 +102,10 @@ pub fn from_stream_exception(
 the parts received so far are incomplete.",
     );
     w.code = Some(received.to_string()).filter(|c| !c.is_empty());
-    assemble(d, &w, || format!("The Bedrock stream failed ({exception_type})."))
+    // The type is upstream text too: it may carry the `:http://internal…` namespace.
+    assemble(d, &w, || {
+        format!("The Bedrock stream failed ({}).", sanitize::sanitize(exception_type))
+    })
 }
 
 /// An answer that is not what the operation returns (bad JSON, missing fields, wrong shape).

@@ -1147,4 +1147,9 @@ fn stream_exception_payload_variants() {
     let e = from_stream_exception("brandNewException", b"{}", &ctx());
     assert_eq!(e.kind, Internal);
     assert_eq!(e.message, "The Bedrock stream failed (brandNewException).");
+    // Found by the error_mapper fuzz target: the type is shown without its namespace.
+    let e = from_stream_exception(&format!("throttlingException{NS_BEDROCK}"), b"{}", &ctx());
+    assert_eq!(e.kind, Throttled);
+    assert_eq!(e.message, "The Bedrock stream failed (throttlingException).");
+    assert_clean(&e);
 }
