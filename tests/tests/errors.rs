@@ -163,3 +163,16 @@ async fn a_wrong_secret_is_diagnosed() {
     assert!(e.cause.unwrap().contains("secret access key"));
     assert!(!e.message.contains("Canonical String"));
 }
+
+#[tokio::test]
+async fn a_host_refusal_reaches_the_operator_as_denied_by_host() {
+    let h = Harness::start().await;
+    // The component accepts any https base URL; the host's policy refuses IP literals other
+    // than loopback, so the request never leaves the machine.
+    let settings = h.settings(json!({"baseUrl": "https://10.0.0.1/bedrock", "maxAttempts": 1}));
+    let e = h.host.generate(&settings, chat("hi")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::DeniedByHost, "{e:?}");
+    assert_eq!(e.field.as_deref(), Some("baseUrl"));
+    assert!(e.solution.unwrap().contains("baseUrl"));
+    assert!(h.emulator.requests().is_empty());
+}
