@@ -23,10 +23,18 @@ pub enum Operation {
     Converse,
     /// POST /model/{id}/converse-stream
     ConverseStream,
-    /// POST /model/{id}/invoke
-    InvokeModel,
+    /// POST /model/{id}/invoke with a re-ranking model's native body (the re-ranking path
+    /// for API keys).
+    RerankInvokeModel,
     /// POST /rerank on the agent runtime
     Rerank,
+}
+
+impl Operation {
+    /// Whether the call re-ranks (either wire path): its model is the `rerankingModel`.
+    pub fn reranks(self) -> bool {
+        matches!(self, Operation::Rerank | Operation::RerankInvokeModel)
+    }
 }
 
 /// What the mapper needs to know about the failed call to write a precise solution.
