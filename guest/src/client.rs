@@ -115,7 +115,16 @@ impl Client {
                 // UnknownOperationException body of a wrong route), never an empty answer.
                 let body =
                     response.read_to_end(MAX_ERROR_BODY_BYTES).map_err(ProviderError::from)?;
-                return Err(errors::from_http(response.status, &response.headers, &body, &ctx));
+                let id = request_id(&response);
+                return Err(match converse::parse_response(&body, model.as_str(), id.clone()) {
+                    Err(e) => e,
+                    Ok(_) => errors::invalid_response(
+                        "ConverseStream answered with a complete JSON answer instead of an event stream.",
+                        id,
+                    )
+                    .with_cause("A gateway between the provider and Bedrock does not stream.")
+                    .with_solution("Point `baseUrl` at a gateway that passes event streams through."),
+                });
             }
             let metadata = ResponseMetadata {
                 model: model.as_str().to_string(),

@@ -83,6 +83,16 @@ pub struct Host {
     inner: Arc<Inner>,
 }
 
+/// The deadline for one call: the host's limit, shortened (never lengthened) by the tenant's
+/// `timeouts.totalMs`, so a tenant cannot hold a sandbox longer than the operator allows.
+fn call_timeout(host_limit: Duration, settings: &Value) -> Duration {
+    settings
+        .pointer("/timeouts/totalMs")
+        .and_then(Value::as_u64)
+        .filter(|ms| *ms > 0)
+        .map_or(host_limit, |ms| host_limit.min(Duration::from_millis(ms)))
+}
+
 struct Inner {
     pre: ModelProviderPre<CallState>,
     client: HttpClient,
@@ -211,11 +221,7 @@ impl Host {
     /// A fresh store and instance for one call.
     async fn instantiate(&self, settings: &Value) -> Result<Call, ProviderError> {
         let config = &self.inner.config;
-        let timeout = settings
-            .pointer("/timeouts/totalMs")
-            .and_then(Value::as_u64)
-            .filter(|ms| *ms > 0)
-            .map_or(config.call_timeout, |ms| config.call_timeout.min(Duration::from_millis(ms)));
+        let timeout = call_timeout(config.call_timeout, settings);
         let budget = Budget {
             deadline: Instant::now() + timeout,
             timeout,
@@ -645,15 +651,14 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Timeout, "{e:?}");
     }
 
-    #[tokio::test]
-    async fn settings_can_only_shorten_the_call_timeout() {
-        let host = host(config());
-        let short = serde_json::json!({"timeouts": {"totalMs": 1}});
-        let budget = host.instantiate(&short).await.unwrap().budget;
-        assert_eq!(budget.timeout, Duration::from_millis(1));
-        let long = serde_json::json!({"timeouts": {"totalMs": 10_000_000}});
-        let budget = host.instantiate(&long).await.unwrap().budget;
-        assert_eq!(budget.timeout, Duration::from_secs(300));
+    #[test]
+    fn settings_can_only_shorten_the_call_timeout() {
+        let limit = Duration::from_secs(300);
+        let json = |v| serde_json::json!({"timeouts": {"totalMs": v}});
+        assert_eq!(call_timeout(limit, &json(1)), Duration::from_millis(1));
+        assert_eq!(call_timeout(limit, &json(10_000_000)), limit);
+        assert_eq!(call_timeout(limit, &json(0)), limit, "0 is not a deadline");
+        assert_eq!(call_timeout(limit, &serde_json::json!({})), limit);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

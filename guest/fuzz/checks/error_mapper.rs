@@ -56,8 +56,12 @@ enum Call {
 /// Runs the error-mapper properties on `data`.
 pub fn check(data: &[u8]) -> Outcomes {
     let h = fnv(data);
-    let ops =
-        [Operation::Converse, Operation::ConverseStream, Operation::InvokeModel, Operation::Rerank];
+    let ops = [
+        Operation::Converse,
+        Operation::ConverseStream,
+        Operation::RerankInvokeModel,
+        Operation::Rerank,
+    ];
     let ctx = ErrorContext {
         region: "us-east-1".into(),
         model_id: "anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
