@@ -5,6 +5,7 @@
 //! With `--json`, results and errors go to stdout as JSON; otherwise errors go to stderr.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -15,7 +16,7 @@ use crate::types::{
     ContentPart, ErrorKind, GenerateRequest, InferenceSettings, Message, ProviderError,
     RerankDocument, RerankRequest, Role, StreamPart,
 };
-use crate::{Host, HostConfig, settings};
+use crate::{Host, HostConfig, serve, settings};
 
 /// Runs the Amazon Bedrock provider component in a sandbox.
 #[derive(Debug, Parser)]
@@ -49,6 +50,8 @@ pub enum Command {
     Rerank(RerankArgs),
     /// Print the settings JSON Schema.
     Schema,
+    /// Run an OpenAI-compatible HTTP gateway (SIGHUP reloads the settings, SIGTERM drains).
+    Serve(ServeArgs),
 }
 
 /// `check` options.
@@ -110,18 +113,42 @@ pub struct RerankArgs {
     pub documents: Vec<String>,
 }
 
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback needs a client API key.
+    #[arg(long, value_name = "ADDR", default_value = serve::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// The key clients must send as `Authorization: Bearer <key>` (default:
+    /// BEDROCK_GATEWAY_API_KEY; none means no authentication, allowed on loopback only).
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Model calls (chat, re-rank) served at once; more get 503.
+    #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONCURRENCY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub max_concurrency: usize,
+    /// The largest request body accepted; larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = serve::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Deadline for one model call, streams included (settings' `timeouts.totalMs` may shorten it).
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub request_timeout: u64,
+}
+
 /// Exit status for a failed provider call.
 const EXIT_PROVIDER: u8 = 1;
 /// Exit status for invalid settings or usage.
 const EXIT_USAGE: u8 = 2;
 
-/// Sets up logging to stderr: `RUST_LOG` if set, else `warn` (`-v`: this crate at debug,
-/// `-vv`: everything at debug).
+/// Sets up logging to stderr: `RUST_LOG` if set, else `warn` plus the gateway's request log
+/// (`-v`: this crate at debug, `-vv`: everything at debug).
 pub fn init_tracing(verbose: u8) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(filter) if !filter.is_empty() => filter,
         _ => match verbose {
-            0 => "warn".to_string(),
+            // The gateway's one-line-per-request log is its output.
+            0 => "warn,bedrock_gateway::serve=info".to_string(),
             1 => "warn,bedrock_gateway=debug".to_string(),
             _ => "debug".to_string(),
         },
@@ -129,6 +156,8 @@ pub fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        // Colour codes only for a person; a log file or collector gets plain key=value lines.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -145,6 +174,7 @@ pub async fn run(
         Command::Chat(a) => a.json,
         Command::Rerank(a) => a.json,
         Command::Schema => false,
+        Command::Serve(args) => return serve_command(&cli, args, env, out, err).await,
     };
     let mut printer = Printer { out, err, json };
     match execute(&cli, env, &mut printer).await {
@@ -200,7 +230,7 @@ async fn execute(
     let settings_json = settings.to_string();
     let host = load_host(cli)?;
     match &cli.command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Serve(_) => Ok(()),
         Command::Check(_) => {
             let report = host.check(&settings_json).await?;
             let shown = settings::redacted(&settings);
@@ -326,9 +356,97 @@ fn load_settings(
     })
 }
 
+/// Runs the gateway until SIGTERM or SIGINT; SIGHUP re-reads the settings file and the
+/// environment fallbacks. Exit status 0 after draining, 2 when it cannot start safely.
+async fn serve_command(
+    cli: &Cli,
+    args: &ServeArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let api_key = args.api_key.clone().or_else(|| env("BEDROCK_GATEWAY_API_KEY"));
+    let config = serve::ServeConfig {
+        listen: args.listen,
+        api_keys: api_key.into_iter().filter(|k| !k.is_empty()).collect(),
+        max_concurrency: args.max_concurrency,
+        max_body_bytes: args.max_body_bytes,
+    };
+    // Refuse an exposed, unauthenticated listener before any slow work.
+    if let Err(why) =
+        serve::auth::check_exposure(config.listen, &serve::auth::ClientKeys::new(&config.api_keys))
+    {
+        let _ = writeln!(err, "error: {why}");
+        return EXIT_USAGE;
+    }
+    let failed = |err: &mut dyn Write, e: &ProviderError| {
+        let _ = write!(err, "{}", output::error_text(e));
+        if e.kind == ErrorKind::InvalidSettings { EXIT_USAGE } else { EXIT_PROVIDER }
+    };
+    let settings = match load_settings(cli.settings.as_deref(), env) {
+        Ok(settings) => settings,
+        Err(e) => return failed(err, &e),
+    };
+    let host_config = HostConfig {
+        cache_dir: cli.cache_dir.clone(),
+        call_timeout: std::time::Duration::from_secs(args.request_timeout),
+        // Room for readiness probes beside the calls the server admits.
+        max_concurrent_calls: u32::try_from(args.max_concurrency + 8).unwrap_or(u32::MAX),
+        ..HostConfig::default()
+    };
+    let host = match load_host_with(cli, host_config) {
+        Ok(host) => host,
+        Err(e) => return failed(err, &e),
+    };
+    let (mut signals, mut hangups) =
+        match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            (Ok(term), Ok(hup)) => (term, hup),
+            (Err(e), _) | (_, Err(e)) => {
+                let _ = writeln!(err, "error: cannot listen for signals: {e}");
+                return EXIT_PROVIDER;
+            }
+        };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = match serve::start(config, host, settings, async move {
+        let _ = stopped.await;
+    })
+    .await
+    {
+        Ok(server) => server,
+        Err(serve::StartError::InvalidSettings(e)) => return failed(err, &e),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return if matches!(e, serve::StartError::Unprotected(_)) {
+                EXIT_USAGE
+            } else {
+                EXIT_PROVIDER
+            };
+        }
+    };
+    let _ = writeln!(out, "bedrock-gateway listening on http://{}", server.addr());
+    let _ = out.flush();
+    loop {
+        tokio::select! {
+            _ = signals.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = hangups.recv() => {
+                let _ = server.apply_settings(load_settings(cli.settings.as_deref(), env)).await;
+            }
+        }
+    }
+    let _ = stop.send(());
+    server.wait().await;
+    0
+}
+
 /// Loads the bundled component, or the one given with `--component`.
 fn load_host(cli: &Cli) -> Result<Host, ProviderError> {
-    let config = HostConfig { cache_dir: cli.cache_dir.clone(), ..HostConfig::default() };
+    load_host_with(cli, HostConfig { cache_dir: cli.cache_dir.clone(), ..HostConfig::default() })
+}
+
+fn load_host_with(cli: &Cli, config: HostConfig) -> Result<Host, ProviderError> {
     let loaded = match &cli.component {
         None => Host::load(crate::bundled_component(), config),
         Some(path) => std::fs::read(path)
