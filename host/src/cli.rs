@@ -119,10 +119,10 @@ pub struct ServeArgs {
     /// Address to listen on. Anything but loopback needs a client API key.
     #[arg(long, value_name = "ADDR", default_value = serve::DEFAULT_LISTEN)]
     pub listen: SocketAddr,
-    /// The key clients must send as `Authorization: Bearer <key>` (default:
-    /// BEDROCK_GATEWAY_API_KEY; none means no authentication, allowed on loopback only).
-    #[arg(long, value_name = "KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
+    /// A key clients must send as `Authorization: Bearer <key>`; repeat to accept several
+    /// (default: BEDROCK_GATEWAY_API_KEY; none means no authentication, loopback only).
+    #[arg(long = "api-key", value_name = "KEY")]
+    pub api_keys: Vec<String>,
     /// Model calls (chat, re-rank) served at once; more get 503.
     #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONCURRENCY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
@@ -367,10 +367,13 @@ async fn serve_command(
 ) -> u8 {
     use tokio::signal::unix::{SignalKind, signal};
 
-    let api_key = args.api_key.clone().or_else(|| env("BEDROCK_GATEWAY_API_KEY"));
+    let api_keys = match args.api_keys.as_slice() {
+        [] => env("BEDROCK_GATEWAY_API_KEY").into_iter().collect(),
+        keys => keys.to_vec(),
+    };
     let config = serve::ServeConfig {
         listen: args.listen,
-        api_keys: api_key.into_iter().filter(|k| !k.is_empty()).collect(),
+        api_keys: api_keys.into_iter().filter(|k| !k.is_empty()).collect(),
         max_concurrency: args.max_concurrency,
         max_body_bytes: args.max_body_bytes,
     };
@@ -543,6 +546,60 @@ mod tests {
         assert_eq!(request.settings.top_p, Some(0.9));
         assert_eq!(request.settings.stop_sequences, ["END", "STOP"]);
         assert_eq!(cli.settings.as_deref(), Some(Path::new("s.json")));
+    }
+
+    #[test]
+    fn serve_flags() {
+        let cli = parse(&["serve"]);
+        let Command::Serve(args) = &cli.command else { panic!("not serve") };
+        assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
+        assert!(args.api_keys.is_empty());
+        assert_eq!(args.max_concurrency, 64);
+        assert_eq!(args.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(args.request_timeout, 300);
+        let cli = parse(&[
+            "serve",
+            "--listen",
+            "0.0.0.0:9000",
+            "--api-key",
+            "a",
+            "--api-key",
+            "b",
+            "--max-concurrency",
+            "2",
+            "--max-body-bytes",
+            "1000",
+            "--request-timeout",
+            "30",
+        ]);
+        let Command::Serve(args) = &cli.command else { panic!("not serve") };
+        assert_eq!(args.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(args.api_keys, ["a", "b"]);
+        assert_eq!(
+            (args.max_concurrency, args.max_body_bytes, args.request_timeout),
+            (2, 1000, 30)
+        );
+        for bad in [
+            &["serve", "--max-concurrency", "0"][..],
+            &["serve", "--listen", "localhost"],
+            &["serve", "--request-timeout", "0"],
+        ] {
+            let err =
+                Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(bad.iter().copied()))
+                    .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn serve_refuses_an_exposed_listener_without_a_key() {
+        let (code, out, err) = run_captured(&["serve", "--listen", "0.0.0.0:8080"]).await;
+        assert_eq!(code, 2);
+        assert!(out.is_empty());
+        assert!(
+            err.starts_with("error: refusing to listen on 0.0.0.0:8080 without a client API key"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -787,6 +787,37 @@ async fn saturation_is_a_clear_503() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_frees_its_slot() {
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_concurrency: 1,
+        ..ServeConfig::default()
+    };
+    let g = Gateway::with(slow_streams(300), config, HostConfig::default()).await;
+    let mut slow =
+        g.http.stream(with(chat("I will not wait for the end"), json!({"stream": true}))).await;
+    assert!(slow.next().await.is_some());
+    let started = Instant::now();
+    drop(slow);
+    // The whole stream would take seconds; the slot comes back at the next frame at most.
+    let reply = loop {
+        let reply = g.http.post("/v1/chat/completions", chat("my turn")).await;
+        if reply.status != 503 || started.elapsed() > Duration::from_secs(2) {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let metrics = g.http.get("/metrics").await.text();
+    assert!(
+        metrics.contains(r#"bedrock_gateway_requests_total{route="/v1/chat/completions",status="200",error="client-disconnected"} 1"#),
+        "{metrics}"
+    );
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_limit_is_a_413() {
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -953,6 +984,10 @@ struct Process {
 
 impl Process {
     fn spawn(settings: &std::path::Path, extra: &[&str]) -> Process {
+        Self::spawn_with_env(settings, extra, &[])
+    }
+
+    fn spawn_with_env(settings: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"))
             .args([
                 "--settings",
@@ -964,6 +999,7 @@ impl Process {
             .args(extra)
             .env_remove("BEDROCK_GATEWAY_API_KEY")
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -1130,6 +1166,20 @@ async fn sighup_rotates_credentials_and_keeps_the_old_settings_when_the_new_are_
         !log.contains("WRONGKEY") && !log.contains(DEMO_SECRET_ACCESS_KEY),
         "a secret reached the log"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_key_can_come_from_the_environment() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let path = temp_dir("envkey").join("settings.json");
+    write_settings(&path, &settings_for(&emulator, json!({})));
+    let process = Process::spawn_with_env(&path, &[], &[("BEDROCK_GATEWAY_API_KEY", KEY)]);
+    let http = Http::new(process.addr, None);
+    let body = Bytes::from(chat("hi").to_string());
+    assert_eq!(http.call("POST", "/v1/chat/completions", None, body.clone()).await.status, 401);
+    assert_eq!(http.call("POST", "/v1/chat/completions", Some(KEY), body).await.status, 200);
+    let log = process.log().join("\n");
+    assert!(!log.contains(KEY), "the client key reached the log");
 }
 
 #[test]

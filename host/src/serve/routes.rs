@@ -201,7 +201,16 @@ fn start_stream(
     tokio::spawn(async move {
         let mut client_gone = false;
         let failure = 'pull: loop {
-            match stream.next().await {
+            let next = tokio::select! {
+                next = stream.next() => next,
+                // The client went away while the upstream was quiet: stop now, not at the
+                // next part.
+                () = tx.closed() => {
+                    client_gone = true;
+                    break 'pull None;
+                }
+            };
+            match next {
                 Ok(Some(part)) => {
                     if let StreamPart::Start(metadata) = &part {
                         access.upstream_request_id = metadata.request_id.clone();
