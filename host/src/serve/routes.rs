@@ -151,11 +151,14 @@ async fn chat(
     }
     let created = unix_seconds();
     if call.stream {
-        let stream = shared
+        let mut stream = shared
             .host
             .stream(&settings.json, call.request)
             .await
             .map_err(|e| ApiError::from_provider(&e))?;
+        // Wait for the first part before answering 200: a stream that fails at once gets a
+        // proper HTTP status (429, 403, ...) rather than an error event.
+        let first = stream.next().await.map_err(|e| ApiError::from_provider(&e))?;
         let Some(access) = access.take() else { return Err(internal()) };
         let writer = ChunkWriter::new(
             format!("chatcmpl-{}", access.id),
@@ -163,7 +166,7 @@ async fn chat(
             requested.unwrap_or_default(),
             call.include_usage,
         );
-        return Ok(start_stream(access, stream, writer, permit));
+        return Ok(start_stream(access, stream, first, writer, permit));
     }
     let answer = shared
         .host
@@ -188,11 +191,13 @@ async fn chat(
     Ok(response)
 }
 
-/// Answers with an event stream fed by a task that pulls the provider stream. The task holds
-/// the concurrency slot and the access record until the last event.
+/// Answers with an event stream fed by a task that pulls the provider stream, starting with
+/// the `first` part already pulled. The task holds the concurrency slot until the provider
+/// stream ends, and finishes the access record after the last event.
 fn start_stream(
     mut access: Access,
     mut stream: ChatStream,
+    first: Option<StreamPart>,
     mut writer: ChunkWriter,
     permit: OwnedSemaphorePermit,
 ) -> Response<ResponseBody> {
@@ -200,15 +205,19 @@ fn start_stream(
     let request_id = access.id.clone();
     tokio::spawn(async move {
         let mut client_gone = false;
+        let mut pending = Some(first);
         let failure = 'pull: loop {
-            let next = tokio::select! {
-                next = stream.next() => next,
-                // The client went away while the upstream was quiet: stop now, not at the
-                // next part.
-                () = tx.closed() => {
-                    client_gone = true;
-                    break 'pull None;
-                }
+            let next = match pending.take() {
+                Some(first) => Ok(first),
+                None => tokio::select! {
+                    next = stream.next() => next,
+                    // The client went away while the upstream was quiet: stop now, not at the
+                    // next part.
+                    () = tx.closed() => {
+                        client_gone = true;
+                        break 'pull None;
+                    }
+                },
             };
             match next {
                 Ok(Some(part)) => {
@@ -233,7 +242,7 @@ fn start_stream(
         match failure {
             // A final event carrying the error, and no [DONE]: never a silent cut.
             Some(e) => {
-                let error = super::error::ApiError::from_provider(&e);
+                let error = ApiError::from_provider(&e);
                 access.error = Some(error.code.clone());
                 access.upstream_request_id =
                     access.upstream_request_id.take().or(e.request_id.clone());
@@ -255,6 +264,8 @@ fn start_stream(
         .status(StatusCode::OK)
         .header("content-type", "text/event-stream")
         .header("cache-control", "no-cache")
+        // Proxies such as nginx would otherwise buffer the events.
+        .header("x-accel-buffering", "no")
         .body(body.boxed())
         .unwrap_or_else(|_| error_response(&internal()));
     if let Ok(id) = request_id.parse() {
