@@ -5,6 +5,7 @@
 //! With `--json`, results and errors go to stdout as JSON; otherwise errors go to stderr.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -15,7 +16,7 @@ use crate::types::{
     ContentPart, ErrorKind, GenerateRequest, InferenceSettings, Message, ProviderError,
     RerankDocument, RerankRequest, Role, StreamPart,
 };
-use crate::{Host, HostConfig, settings};
+use crate::{Host, HostConfig, serve, settings};
 
 /// Runs the Amazon Bedrock provider component in a sandbox.
 #[derive(Debug, Parser)]
@@ -51,6 +52,8 @@ pub enum Command {
     Schema,
     /// Run the whole product against a local Bedrock emulator (no AWS account needed).
     Demo,
+    /// Run an OpenAI-compatible HTTP gateway (SIGHUP reloads the settings, SIGTERM drains).
+    Serve(ServeArgs),
 }
 
 /// `check` options.
@@ -112,18 +115,42 @@ pub struct RerankArgs {
     pub documents: Vec<String>,
 }
 
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback needs a client API key.
+    #[arg(long, value_name = "ADDR", default_value = serve::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// A key clients must send as `Authorization: Bearer <key>`; repeat to accept several
+    /// (default: BEDROCK_GATEWAY_API_KEY; none means no authentication, loopback only).
+    #[arg(long = "api-key", value_name = "KEY")]
+    pub api_keys: Vec<String>,
+    /// Model calls (chat, re-rank) served at once; more get 503.
+    #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONCURRENCY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub max_concurrency: usize,
+    /// The largest request body accepted; larger ones get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = serve::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Deadline for one model call, streams included (settings' `timeouts.totalMs` may shorten it).
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub request_timeout: u64,
+}
+
 /// Exit status for a failed provider call.
 const EXIT_PROVIDER: u8 = 1;
 /// Exit status for invalid settings or usage.
 const EXIT_USAGE: u8 = 2;
 
-/// Sets up logging to stderr: `RUST_LOG` if set, else `warn` (`-v`: this crate at debug,
-/// `-vv`: everything at debug).
+/// Sets up logging to stderr: `RUST_LOG` if set, else `warn` plus the gateway's request log
+/// (`-v`: this crate at debug, `-vv`: everything at debug).
 pub fn init_tracing(verbose: u8) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(filter) if !filter.is_empty() => filter,
         _ => match verbose {
-            0 => "warn".to_string(),
+            // The gateway's one-line-per-request log is its output.
+            0 => "warn,bedrock_gateway::serve=info".to_string(),
             1 => "warn,bedrock_gateway=debug".to_string(),
             _ => "debug".to_string(),
         },
@@ -131,6 +158,8 @@ pub fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        // Colour codes only for a person; a log file or collector gets plain key=value lines.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -147,6 +176,7 @@ pub async fn run(
         Command::Chat(a) => a.json,
         Command::Rerank(a) => a.json,
         Command::Schema | Command::Demo => false,
+        Command::Serve(args) => return serve_command(&cli, args, env, out, err).await,
     };
     let mut printer = Printer { out, err, json };
     match execute(&cli, env, &mut printer).await {
@@ -214,7 +244,7 @@ async fn execute(
     let settings_json = settings.to_string();
     let host = load_host(cli)?;
     match &cli.command {
-        Command::Schema | Command::Demo => Ok(()),
+        Command::Schema | Command::Demo | Command::Serve(_) => Ok(()),
         Command::Check(_) => {
             let report = host.check(&settings_json).await?;
             let shown = settings::redacted(&settings);
@@ -340,9 +370,100 @@ fn load_settings(
     })
 }
 
+/// Runs the gateway until SIGTERM or SIGINT; SIGHUP re-reads the settings file and the
+/// environment fallbacks. Exit status 0 after draining, 2 when it cannot start safely.
+async fn serve_command(
+    cli: &Cli,
+    args: &ServeArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let api_keys = match args.api_keys.as_slice() {
+        [] => env("BEDROCK_GATEWAY_API_KEY").into_iter().collect(),
+        keys => keys.to_vec(),
+    };
+    let config = serve::ServeConfig {
+        listen: args.listen,
+        api_keys: api_keys.into_iter().filter(|k| !k.is_empty()).collect(),
+        max_concurrency: args.max_concurrency,
+        max_body_bytes: args.max_body_bytes,
+    };
+    // Refuse an exposed, unauthenticated listener before any slow work.
+    if let Err(why) =
+        serve::auth::check_exposure(config.listen, &serve::auth::ClientKeys::new(&config.api_keys))
+    {
+        let _ = writeln!(err, "error: {why}");
+        return EXIT_USAGE;
+    }
+    let failed = |err: &mut dyn Write, e: &ProviderError| {
+        let _ = write!(err, "{}", output::error_text(e));
+        if e.kind == ErrorKind::InvalidSettings { EXIT_USAGE } else { EXIT_PROVIDER }
+    };
+    let settings = match load_settings(cli.settings.as_deref(), env) {
+        Ok(settings) => settings,
+        Err(e) => return failed(err, &e),
+    };
+    let host_config = HostConfig {
+        cache_dir: cli.cache_dir.clone(),
+        call_timeout: std::time::Duration::from_secs(args.request_timeout),
+        // Room for readiness probes beside the calls the server admits.
+        max_concurrent_calls: u32::try_from(args.max_concurrency + 8).unwrap_or(u32::MAX),
+        ..HostConfig::default()
+    };
+    let host = match load_host_with(cli, host_config) {
+        Ok(host) => host,
+        Err(e) => return failed(err, &e),
+    };
+    let (mut signals, mut hangups) =
+        match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            (Ok(term), Ok(hup)) => (term, hup),
+            (Err(e), _) | (_, Err(e)) => {
+                let _ = writeln!(err, "error: cannot listen for signals: {e}");
+                return EXIT_PROVIDER;
+            }
+        };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = match serve::start(config, host, settings, async move {
+        let _ = stopped.await;
+    })
+    .await
+    {
+        Ok(server) => server,
+        Err(serve::StartError::InvalidSettings(e)) => return failed(err, &e),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return if matches!(e, serve::StartError::Unprotected(_)) {
+                EXIT_USAGE
+            } else {
+                EXIT_PROVIDER
+            };
+        }
+    };
+    let _ = writeln!(out, "bedrock-gateway listening on http://{}", server.addr());
+    let _ = out.flush();
+    loop {
+        tokio::select! {
+            _ = signals.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = hangups.recv() => {
+                let _ = server.apply_settings(load_settings(cli.settings.as_deref(), env)).await;
+            }
+        }
+    }
+    let _ = stop.send(());
+    server.wait().await;
+    0
+}
+
 /// Loads the bundled component, or the one given with `--component`.
 fn load_host(cli: &Cli) -> Result<Host, ProviderError> {
-    let config = HostConfig { cache_dir: cli.cache_dir.clone(), ..HostConfig::default() };
+    load_host_with(cli, HostConfig { cache_dir: cli.cache_dir.clone(), ..HostConfig::default() })
+}
+
+fn load_host_with(cli: &Cli, config: HostConfig) -> Result<Host, ProviderError> {
     let loaded = match &cli.component {
         None => Host::load(crate::bundled_component(), config),
         Some(path) => std::fs::read(path)
@@ -439,6 +560,60 @@ mod tests {
         assert_eq!(request.settings.top_p, Some(0.9));
         assert_eq!(request.settings.stop_sequences, ["END", "STOP"]);
         assert_eq!(cli.settings.as_deref(), Some(Path::new("s.json")));
+    }
+
+    #[test]
+    fn serve_flags() {
+        let cli = parse(&["serve"]);
+        let Command::Serve(args) = &cli.command else { panic!("not serve") };
+        assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
+        assert!(args.api_keys.is_empty());
+        assert_eq!(args.max_concurrency, 64);
+        assert_eq!(args.max_body_bytes, 10 * 1024 * 1024);
+        assert_eq!(args.request_timeout, 300);
+        let cli = parse(&[
+            "serve",
+            "--listen",
+            "0.0.0.0:9000",
+            "--api-key",
+            "a",
+            "--api-key",
+            "b",
+            "--max-concurrency",
+            "2",
+            "--max-body-bytes",
+            "1000",
+            "--request-timeout",
+            "30",
+        ]);
+        let Command::Serve(args) = &cli.command else { panic!("not serve") };
+        assert_eq!(args.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(args.api_keys, ["a", "b"]);
+        assert_eq!(
+            (args.max_concurrency, args.max_body_bytes, args.request_timeout),
+            (2, 1000, 30)
+        );
+        for bad in [
+            &["serve", "--max-concurrency", "0"][..],
+            &["serve", "--listen", "localhost"],
+            &["serve", "--request-timeout", "0"],
+        ] {
+            let err =
+                Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(bad.iter().copied()))
+                    .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn serve_refuses_an_exposed_listener_without_a_key() {
+        let (code, out, err) = run_captured(&["serve", "--listen", "0.0.0.0:8080"]).await;
+        assert_eq!(code, 2);
+        assert!(out.is_empty());
+        assert!(
+            err.starts_with("error: refusing to listen on 0.0.0.0:8080 without a client API key"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod outbound;
 pub mod output;
 pub mod plugin;
 pub mod policy;
+pub mod serve;
 pub mod settings;
 
 pub use plugin::{ChatStream, Host, HostConfig};

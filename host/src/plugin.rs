@@ -159,6 +159,12 @@ impl Host {
         call.settle(outcome.map(|r| r.map(Ok)))
     }
 
+    /// Validates settings exactly as every call does (`client.open` in a fresh sandbox), with no
+    /// network I/O: for readiness probes and for checking settings before switching to them.
+    pub async fn validate_settings(&self, settings_json: &str) -> Result<(), ProviderError> {
+        self.open(settings_json).await.map(|_| ())
+    }
+
     /// Sends a chat request and waits for the whole answer.
     pub async fn generate(
         &self,
