@@ -19,8 +19,9 @@ pub enum Scheme {
     Https,
 }
 
-/// A fully built, signed request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A fully built, signed request. Its `Debug` output hides header values that can carry a
+/// secret (a bearer API key, the session token, the operator's custom headers).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// Always `POST` for the operations we call, kept explicit for signing.
     pub method: &'static str,
@@ -34,6 +35,35 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The exact body bytes that were signed.
     pub body: Vec<u8>,
+}
+
+/// Headers whose values are never secret, shown as they are in `Debug` output.
+const PLAIN_HEADERS: [&str; 6] =
+    ["content-type", "content-length", "accept", "host", "x-amz-date", "x-amz-content-sha256"];
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let plain = PLAIN_HEADERS.iter().any(|p| name.eq_ignore_ascii_case(p))
+                    // A SigV4 authorization holds the key ID, scope and signature, no secret;
+                    // any other scheme (a bearer API key) is the secret itself.
+                    || name.eq_ignore_ascii_case("authorization")
+                        && value.starts_with("AWS4-HMAC-SHA256 ");
+                (name.as_str(), if plain { value.as_str() } else { "***" })
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("scheme", &self.scheme)
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpRequest {
@@ -314,5 +344,37 @@ pub mod mock {
                 }),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secret_header_values() {
+        let request = HttpRequest {
+            method: "POST",
+            scheme: Scheme::Https,
+            authority: "bedrock-runtime.us-east-1.amazonaws.com".into(),
+            path: "/model/m/converse".into(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("authorization".into(), "Bearer ABSK-api-key-value".into()),
+                ("x-amz-security-token".into(), "session-token-value".into()),
+                ("x-gateway-key".into(), "custom-header-value".into()),
+            ],
+            body: b"{}".to_vec(),
+        };
+        let shown = format!("{request:?}");
+        for secret in ["ABSK-api-key-value", "session-token-value", "custom-header-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("application/json") && shown.contains("x-gateway-key"), "{shown}");
+        let signed = HttpRequest {
+            headers: vec![("authorization".into(), "AWS4-HMAC-SHA256 Credential=AKID/x".into())],
+            ..request
+        };
+        assert!(format!("{signed:?}").contains("Credential=AKID/x"));
     }
 }
