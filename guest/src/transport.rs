@@ -19,8 +19,9 @@ pub enum Scheme {
     Https,
 }
 
-/// A fully built, signed request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A fully built, signed request. Its `Debug` output hides header values that can carry a
+/// secret (a bearer API key, the session token, the operator's custom headers).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// Always `POST` for the operations we call, kept explicit for signing.
     pub method: &'static str,
@@ -34,6 +35,35 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The exact body bytes that were signed.
     pub body: Vec<u8>,
+}
+
+/// Headers whose values are never secret, shown as they are in `Debug` output.
+const PLAIN_HEADERS: [&str; 6] =
+    ["content-type", "content-length", "accept", "host", "x-amz-date", "x-amz-content-sha256"];
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let plain = PLAIN_HEADERS.iter().any(|p| name.eq_ignore_ascii_case(p))
+                    // A SigV4 authorization holds the key ID, scope and signature, no secret;
+                    // any other scheme (a bearer API key) is the secret itself.
+                    || name.eq_ignore_ascii_case("authorization")
+                        && value.starts_with("AWS4-HMAC-SHA256 ");
+                (name.as_str(), if plain { value.as_str() } else { "***" })
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("scheme", &self.scheme)
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpRequest {
@@ -102,10 +132,11 @@ pub enum TransportError {
         /// No response byte was received yet, so a retry cannot duplicate work.
         before_response: bool,
     },
-    /// The body exceeded the size the caller accepts.
+    /// The body exceeded the size the component or the host accepts.
     BodyTooLarge {
-        /// The limit in bytes.
-        limit: usize,
+        /// The component's own limit in bytes; `None` when the host's cap stopped the body
+        /// (wasi:http reports the bytes received then, not the cap).
+        limit: Option<usize>,
     },
 }
 
@@ -156,7 +187,12 @@ impl From<TransportError> for ProviderError {
             .retryable(),
             TransportError::BodyTooLarge { limit } => ProviderError::new(
                 ErrorKind::InvalidResponse,
-                format!("The response body is larger than the {limit}-byte limit."),
+                match limit {
+                    Some(limit) => {
+                        format!("The response body is larger than the {limit}-byte limit.")
+                    }
+                    None => "The response body is larger than the gateway host allows.".to_string(),
+                },
             )
             .with_cause("The upstream sent far more data than a Bedrock answer should contain.")
             .with_solution("Check that `baseUrl` points at Bedrock or a faithful gateway."),
@@ -209,7 +245,7 @@ impl HttpResponse {
         let mut out = Vec::new();
         while let Some(chunk) = self.body.next_chunk()? {
             if out.len() + chunk.len() > limit {
-                return Err(TransportError::BodyTooLarge { limit });
+                return Err(TransportError::BodyTooLarge { limit: Some(limit) });
             }
             out.extend_from_slice(&chunk);
         }
@@ -314,5 +350,37 @@ pub mod mock {
                 }),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secret_header_values() {
+        let request = HttpRequest {
+            method: "POST",
+            scheme: Scheme::Https,
+            authority: "bedrock-runtime.us-east-1.amazonaws.com".into(),
+            path: "/model/m/converse".into(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("authorization".into(), "Bearer ABSK-api-key-value".into()),
+                ("x-amz-security-token".into(), "session-token-value".into()),
+                ("x-gateway-key".into(), "custom-header-value".into()),
+            ],
+            body: b"{}".to_vec(),
+        };
+        let shown = format!("{request:?}");
+        for secret in ["ABSK-api-key-value", "session-token-value", "custom-header-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("application/json") && shown.contains("x-gateway-key"), "{shown}");
+        let signed = HttpRequest {
+            headers: vec![("authorization".into(), "AWS4-HMAC-SHA256 Credential=AKID/x".into())],
+            ..request
+        };
+        assert!(format!("{signed:?}").contains("Credential=AKID/x"));
     }
 }

@@ -332,6 +332,44 @@ impl WasiHttpHooks for OutboundHooks {
     }
 }
 
+/// The `wasi:http` error code the guest should see for a failed body read: the `error-code` a
+/// stream error carries, whether it holds wasi:http's own `ErrorCode` or the embedder `Error`
+/// that [`CappedBody`] fails with.
+///
+/// wasmtime-wasi-http 48 keeps response-body failures as its embedder `Error`, and its own
+/// `http-error-code` only recognises `ErrorCode`, so without this the guest would read the body
+/// cap or the between-bytes timeout as an anonymous I/O error. [`crate::plugin`] links this in
+/// place of the stock function.
+pub fn http_error_code(error: &wasmtime::Error) -> Option<ErrorCode> {
+    if let Some(code) = error.downcast_ref::<ErrorCode>() {
+        return Some(code.clone());
+    }
+    error.downcast_ref::<Error>().map(error_code)
+}
+
+/// The `wasi:http` error code for an embedder error. Covers what this module produces; anything
+/// else becomes `internal-error` with its description.
+fn error_code(error: &Error) -> ErrorCode {
+    match error {
+        Error::Hyper(h) => match hyper_error(h) {
+            Error::HttpResponseTimeout => ErrorCode::HttpResponseTimeout,
+            Error::HttpResponseIncomplete => ErrorCode::HttpResponseIncomplete,
+            Error::ConnectionTerminated => ErrorCode::ConnectionTerminated,
+            _ => ErrorCode::HttpProtocolError,
+        },
+        Error::HttpResponseBodySize(size) => ErrorCode::HttpResponseBodySize(*size),
+        Error::HttpResponseIncomplete => ErrorCode::HttpResponseIncomplete,
+        Error::HttpResponseTimeout => ErrorCode::HttpResponseTimeout,
+        Error::HttpProtocolError => ErrorCode::HttpProtocolError,
+        Error::ConnectionReadTimeout => ErrorCode::ConnectionReadTimeout,
+        Error::ConnectionTerminated => ErrorCode::ConnectionTerminated,
+        Error::ConnectionTimeout => ErrorCode::ConnectionTimeout,
+        Error::ConnectionRefused => ErrorCode::ConnectionRefused,
+        Error::HttpRequestDenied => ErrorCode::HttpRequestDenied,
+        other => ErrorCode::InternalError(Some(other.to_string())),
+    }
+}
+
 /// A response body that fails once more than `limit` bytes arrived, or when no frame arrives
 /// for `between_bytes`.
 struct CappedBody {
@@ -574,6 +612,25 @@ mod tests {
         let err = body.frame().await.unwrap().unwrap_err();
         assert!(matches!(err, Error::ConnectionReadTimeout), "{err:?}");
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn body_errors_reach_the_guest_as_error_codes() {
+        let rows = [
+            (Error::HttpResponseBodySize(Some(7)), ErrorCode::HttpResponseBodySize(Some(7))),
+            (Error::ConnectionReadTimeout, ErrorCode::ConnectionReadTimeout),
+            (Error::HttpResponseIncomplete, ErrorCode::HttpResponseIncomplete),
+            (Error::ConnectionTerminated, ErrorCode::ConnectionTerminated),
+        ];
+        for (error, want) in rows {
+            let wrapped = wasmtime::Error::from(error);
+            let got = http_error_code(&wrapped).unwrap();
+            assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        }
+        // The stock representation still works, and other errors are not error codes.
+        let stock = wasmtime::Error::from(ErrorCode::HttpRequestDenied);
+        assert!(matches!(http_error_code(&stock), Some(ErrorCode::HttpRequestDenied)));
+        assert!(http_error_code(&wasmtime::Error::msg("disk on fire")).is_none());
     }
 
     #[tokio::test]

@@ -13,14 +13,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::Value;
-use wasmtime::component::{Linker, ResourceAny, ResourceTable};
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::IoError;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
-use crate::outbound::{HttpClient, OutboundHooks};
-use crate::policy::Policy;
+use crate::outbound::{self, HttpClient, OutboundHooks};
+use crate::policy::{Policy, Rules};
 use crate::types::{
     CheckReport, ErrorKind, GenerateRequest, GenerateResponse, ProviderError, RerankRequest,
     RerankResponse, StreamPart,
@@ -62,6 +64,11 @@ pub struct HostConfig {
     /// Calls (and open streams) that may run at the same time; sizes the instance pool.
     /// Default 1000.
     pub max_concurrent_calls: u32,
+    /// Whether the settings' `baseUrl` / `agentRuntimeBaseUrl` may send requests (and the
+    /// credentials signing them) somewhere other than AWS. Default true; turn it off when
+    /// tenants are not trusted to pick the destination: their base URLs are then refused
+    /// (`denied-by-host`) and only the Bedrock endpoints of their region are reachable.
+    pub allow_base_urls: bool,
 }
 
 impl Default for HostConfig {
@@ -72,6 +79,7 @@ impl Default for HostConfig {
             max_response_bytes: 32 * MIB as u64,
             cache_dir: None,
             max_concurrent_calls: 1000,
+            allow_base_urls: true,
         }
     }
 }
@@ -128,6 +136,7 @@ impl Host {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(anyhow::Error::from)?;
+        link_http_error_code(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(ModelProviderPre::new)
@@ -239,7 +248,7 @@ impl Host {
             table: ResourceTable::new(),
             hooks: OutboundHooks::new(
                 self.inner.client.clone(),
-                Policy::from_settings(settings),
+                Policy::with_rules(settings, Rules { allow_base_urls: config.allow_base_urls }),
                 config.max_response_bytes,
             ),
             limiter: MemoryLimiter { limit: config.memory_limit_bytes, exceeded: false },
@@ -265,6 +274,31 @@ impl Host {
         }
     }
 }
+
+/// Replaces `wasi:http/types.http-error-code` with [`outbound::http_error_code`], which also
+/// recognises the errors a response body fails with (the body cap, the between-bytes timeout);
+/// the stock function reports those to the guest as anonymous I/O errors.
+fn link_http_error_code(linker: &mut Linker<CallState>) -> anyhow::Result<()> {
+    linker.allow_shadowing(true);
+    linker
+        .instance(HTTP_TYPES)
+        .and_then(|mut types| {
+            types.func_wrap(
+                "http-error-code",
+                |store: StoreContextMut<'_, CallState>, (error,): (Resource<IoError>,)| {
+                    let error = store.data().table.get(&error)?;
+                    Ok((outbound::http_error_code(error),))
+                },
+            )
+        })
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot link {HTTP_TYPES}#http-error-code"))?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The `wasi:http/types` instance the component imports (the version in `wit/deps`).
+const HTTP_TYPES: &str = "wasi:http/types@0.2.12";
 
 /// A streamed answer. Owns its sandbox: dropping it drops the instance and any HTTP body the
 /// component was reading.

@@ -3,8 +3,9 @@
 //! A pure function of the call's settings and the request's scheme and authority, so it is
 //! tested exhaustively without a network. Allowed are HTTPS to the Bedrock runtime and agent
 //! runtime endpoints of the configured region (default port only), and the exact origins of
-//! `baseUrl` and `agentRuntimeBaseUrl` (plain HTTP only to loopback). Everything else is denied,
-//! and the component reports `denied-by-host`.
+//! `baseUrl` and `agentRuntimeBaseUrl` (plain HTTP only to loopback) unless the operator turned
+//! base URLs off ([`Rules::allow_base_urls`]). Everything else is denied, and the component
+//! reports `denied-by-host`.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -27,6 +28,21 @@ struct Origin {
     https: bool,
     host: String,
     port: u16,
+}
+
+/// What the operator allows, beyond the Bedrock endpoints of the call's region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// Whether a tenant's `baseUrl` / `agentRuntimeBaseUrl` may open their origins. An operator
+    /// who runs untrusted tenants turns this off so that requests (and the credentials they are
+    /// signed with) can only go to AWS. Default: allowed.
+    pub allow_base_urls: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self { allow_base_urls: true }
+    }
 }
 
 /// The verdict for one request.
@@ -73,6 +89,11 @@ impl Policy {
     /// Settings the component would reject anyway (a malformed region or base URL) simply add
     /// nothing: the call then fails in the component with `invalid-settings`.
     pub fn from_settings(settings: &Value) -> Self {
+        Self::with_rules(settings, Rules::default())
+    }
+
+    /// The policy for a call made with these settings, under the operator's `rules`.
+    pub fn with_rules(settings: &Value, rules: Rules) -> Self {
         let mut policy = Self::default();
         if let Some(region) = settings.get("region").and_then(Value::as_str)
             && let Some((suffix, dual_stack)) = partition_suffixes(region)
@@ -87,6 +108,12 @@ impl Policy {
             let Some(url) = settings.get(key).and_then(Value::as_str) else {
                 continue;
             };
+            if !rules.allow_base_urls {
+                policy.unusable.push(format!(
+                    "`{key}` is ignored: the operator does not allow base URLs on this host"
+                ));
+                continue;
+            }
             match parse_origin(url) {
                 Ok(origin) => policy.origins.push(origin),
                 Err(why) => policy.unusable.push(format!("`{key}` allows nothing: {why}")),
@@ -371,6 +398,45 @@ mod tests {
                 "{reason}"
             );
         }
+    }
+
+    #[test]
+    fn operator_can_refuse_base_urls() {
+        let off = Rules { allow_base_urls: false };
+        let settings = json!({
+            "region": "us-east-1",
+            "baseUrl": "http://127.0.0.1:4000",
+            "agentRuntimeBaseUrl": "https://agents.example.com",
+        });
+        let rows: &[(Rules, &str, &str, bool)] = &[
+            (Rules::default(), "http", "127.0.0.1:4000", true),
+            (Rules::default(), "https", "agents.example.com", true),
+            (off, "http", "127.0.0.1:4000", false),
+            (off, "https", "agents.example.com", false),
+            // The region's endpoints stay reachable either way.
+            (off, "https", "bedrock-runtime.us-east-1.amazonaws.com", true),
+            (off, "https", "bedrock-agent-runtime.us-east-1.amazonaws.com", true),
+            (Rules::default(), "https", "bedrock-runtime.us-east-1.amazonaws.com", true),
+        ];
+        for (rules, scheme, authority, want) in rows {
+            let policy = Policy::with_rules(&settings, *rules);
+            let got = decide(&policy, scheme, authority) == Decision::Allow;
+            assert_eq!(got, *want, "{rules:?} {scheme}://{authority}");
+        }
+        let Decision::Deny(reason) =
+            decide(&Policy::with_rules(&settings, off), "http", "127.0.0.1:4000")
+        else {
+            panic!("allowed");
+        };
+        assert!(
+            reason.contains("`baseUrl` is ignored: the operator does not allow base URLs"),
+            "{reason}"
+        );
+        assert!(reason.contains("`agentRuntimeBaseUrl` is ignored"), "{reason}");
+        assert_eq!(
+            Policy::from_settings(&settings),
+            Policy::with_rules(&settings, Rules::default())
+        );
     }
 
     #[test]

@@ -166,9 +166,8 @@ fn map_error(code: ErrorCode, authority: &str, before_response: bool) -> Transpo
         } else {
             TimeoutPhase::BetweenBytes
         }),
-        ErrorCode::HttpResponseBodySize(limit) => TransportError::BodyTooLarge {
-            limit: limit.and_then(|l| usize::try_from(l).ok()).unwrap_or(0),
-        },
+        // The number carried here is the bytes received when the host's cap fired.
+        ErrorCode::HttpResponseBodySize(_) => TransportError::BodyTooLarge { limit: None },
         other => TransportError::Network { detail: describe(&other), before_response },
     }
 }
