@@ -321,6 +321,47 @@ async fn dropping_the_reasoning_from_history_is_refused_upstream() {
 }
 
 #[tokio::test]
+async fn redacted_reasoning_goes_back_as_base64() {
+    let h = Harness::start().await;
+    let settings = h.settings(json!({}));
+    let first = h.host.generate(&settings, reasoning_tool_request()).await.unwrap();
+    let call = tool_calls(&first.content)[0].clone();
+    let mut second = reasoning_tool_request();
+    second.messages.push(message(
+        Role::Assistant,
+        vec![
+            ContentPart::Reasoning(Reasoning::Redacted(b"opaque".to_vec())),
+            ContentPart::ToolCall(call.clone()),
+        ],
+    ));
+    second.messages.push(tool_result(&call.id, r#"{"tempC":21}"#));
+    let parts = stream_all(&h, &settings, second).await;
+    assert_eq!(finish_of(&parts).reason, FinishReason::Stop);
+    assert_eq!(
+        last_body(&h)["messages"][1]["content"][0],
+        json!({"reasoningContent": {"redactedContent": "b3BhcXVl"}})
+    );
+}
+
+#[tokio::test]
+async fn tool_results_and_a_follow_up_question_share_one_user_turn() {
+    let h = Harness::start().await;
+    let settings = h.settings(json!({}));
+    let mut request = chat("Weather in Paris?");
+    request.tools = vec![weather_tool()];
+    let first = h.host.generate(&settings, request.clone()).await.unwrap();
+    let id = tool_calls(&first.content)[0].id.clone();
+    request.messages.push(message(Role::Assistant, first.content));
+    request.messages.push(tool_result(&id, r#"{"tempC":21}"#));
+    request.messages.push(message(Role::User, vec![ContentPart::Text("And in Celsius?".into())]));
+    let answer = h.host.generate(&settings, request).await.unwrap();
+    assert!(answer.text.contains(r#"returned: {"tempC":21}"#), "{}", answer.text);
+    let body = last_body(&h);
+    assert_eq!(body["messages"].as_array().unwrap().len(), 3, "{body}");
+    assert_eq!(body["messages"][2]["content"][1], json!({"text": "And in Celsius?"}));
+}
+
+#[tokio::test]
 async fn a_tool_loop_without_reasoning_and_an_error_result() {
     let h = Harness::start().await;
     let settings = h.settings(json!({"languageModel": "amazon-bedrock|amazon.nova-lite-v1:0"}));
@@ -953,6 +994,15 @@ async fn citations_fixture() {
         .unwrap();
     assert_eq!(citation["title"], "document-1");
     assert_eq!(text_of(&parts), answer.text);
+
+    // The cited answer goes back in history as plain text, which every model accepts.
+    let mut next = chat("hi");
+    next.messages.push(message(Role::Assistant, answer.content.clone()));
+    next.messages.push(message(Role::User, vec![ContentPart::Text("Thanks".into())]));
+    h.host.generate(&h.settings(json!({})), next).await.unwrap();
+    let sent = &last_body(&h)["messages"][1]["content"];
+    assert_eq!(sent[1]["text"].as_str(), Some(cited.text.as_str()));
+    assert!(sent[1].get("citationsContent").is_none());
 }
 
 #[tokio::test]
