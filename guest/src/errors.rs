@@ -23,10 +23,18 @@ pub enum Operation {
     Converse,
     /// POST /model/{id}/converse-stream
     ConverseStream,
-    /// POST /model/{id}/invoke
-    InvokeModel,
+    /// POST /model/{id}/invoke with a re-ranking model's native body (the re-ranking path
+    /// for API keys).
+    RerankInvokeModel,
     /// POST /rerank on the agent runtime
     Rerank,
+}
+
+impl Operation {
+    /// Whether the call re-ranks (either wire path): its model is the `rerankingModel`.
+    pub fn reranks(self) -> bool {
+        matches!(self, Operation::Rerank | Operation::RerankInvokeModel)
+    }
 }
 
 /// What the mapper needs to know about the failed call to write a precise solution.
@@ -102,7 +110,10 @@ pub fn from_stream_exception(
 the parts received so far are incomplete.",
     );
     w.code = Some(received.to_string()).filter(|c| !c.is_empty());
-    assemble(d, &w, || format!("The Bedrock stream failed ({exception_type})."))
+    // The type is upstream text too: it may carry the `:http://internal…` namespace.
+    assemble(d, &w, || {
+        format!("The Bedrock stream failed ({}).", sanitize::sanitize(exception_type))
+    })
 }
 
 /// An answer that is not what the operation returns (bad JSON, missing fields, wrong shape).

@@ -76,7 +76,7 @@ pub(crate) fn rerank(
             let path = endpoint.path(&format!("/model/{}/invoke", model.path_label()));
             // InvokeModel negotiates its answer type; sent unsigned like the custom headers.
             let accept = vec![("accept".to_string(), "application/json".to_string())];
-            let ctx = client.error_context(&model, Operation::InvokeModel);
+            let ctx = client.error_context(&model, Operation::RerankInvokeModel);
             client.send(transport, &ctx, &|time| {
                 client.signed_request(&endpoint, path.clone(), accept.clone(), body.clone(), time)
             })?

@@ -411,7 +411,11 @@ fn parse_region(obj: &Map<String, Value>) -> Result<(String, Partition)> {
             "Remove the spaces; this is usually a copy-paste error.",
         ));
     }
-    if region.chars().any(|c| c.is_ascii_uppercase()) {
+    // Only suggest the lower-case spelling when it is a real region; "US East" is a display
+    // name, and the generic message below shows the expected form instead.
+    if region.chars().any(|c| c.is_ascii_uppercase())
+        && partition_of(&region.to_ascii_lowercase()).is_some()
+    {
         return Err(ProviderError::settings(
             "region",
             format!("`region` `{region}` contains upper-case letters."),
@@ -1347,7 +1351,8 @@ mod tests {
             // Region.
             (with(base(), json!({"region": null})), Some("region"), &["`region` is missing"]),
             (with(base(), json!({"region": ""})), Some("region"), &["`region` is missing"]),
-            (with(base(), json!({"region": "Frankfurt"})), Some("region"), &["upper-case"]),
+            (with(base(), json!({"region": "Frankfurt"})), Some("region"), &["us-east-1"]),
+            (with(base(), json!({"region": "US-EAST-1"})), Some("region"), &["upper-case"]),
             (
                 with(base(), json!({"region": "us-east"})),
                 Some("region"),

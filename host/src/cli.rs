@@ -52,6 +52,8 @@ pub enum Command {
     Rerank(RerankArgs),
     /// Print the settings JSON Schema.
     Schema,
+    /// Run the whole product against a local Bedrock emulator (no AWS account needed).
+    Demo,
 }
 
 /// `check` options.
@@ -361,7 +363,7 @@ pub async fn run(
         Command::Check(a) => a.json,
         Command::Chat(a) => a.json,
         Command::Rerank(a) => a.json,
-        Command::Schema => false,
+        Command::Schema | Command::Demo => false,
     };
     let mut printer = Printer { out, err, json };
     match execute(&cli, env, &mut printer).await {
@@ -408,6 +410,18 @@ async fn execute(
     env: &dyn Fn(&str) -> Option<String>,
     p: &mut Printer<'_>,
 ) -> Result<(), ProviderError> {
+    if let Command::Demo = cli.command {
+        let host = load_host(cli)?;
+        return match crate::demo::run(&host, p.out).await {
+            0 => Ok(()),
+            _ => Err(cli_error(
+                ErrorKind::Internal,
+                "The demo did not behave as expected (see above).".into(),
+                "A step of the demo returned something other than what it demonstrates.",
+                "Report it with the output above.",
+            )),
+        };
+    }
     if let Command::Schema = cli.command {
         let schema = load_host(cli)?.settings_schema().await?;
         p.text(&format!("{}\n", pretty(&schema)));
@@ -417,7 +431,7 @@ async fn execute(
     let settings_json = settings.to_string();
     let host = load_host(cli)?;
     match &cli.command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Demo => Ok(()),
         Command::Check(_) => {
             let report = host.check(&settings_json).await?;
             let shown = settings::redacted(&settings);

@@ -79,6 +79,7 @@
 //! each reasoning block is its `reasoning-delta` texts joined plus the signature of its last
 //! delta, each tool call is its `tool-call-end` part, in block (`index`) order.
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod outbound;
 pub mod output;

@@ -405,7 +405,9 @@ pub fn check_text(redacted_settings: &Value, report: &CheckReport) -> String {
     for w in &report.warnings {
         text += &format!("  warning: {} ({})\n", w.message, w.code);
     }
-    text += &format!("settings (secrets masked):\n{settings}\n");
+    if !redacted_settings.is_null() {
+        text += &format!("settings (secrets masked):\n{settings}\n");
+    }
     text
 }
 

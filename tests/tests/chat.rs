@@ -16,10 +16,7 @@ async fn generate_answers_and_the_signature_verifies() {
     assert!(answer.text.contains("What is Bedrock?"), "{}", answer.text);
     assert_eq!(answer.finish_reason, FinishReason::Stop);
     assert!(answer.usage.input_tokens > 0 && answer.usage.output_tokens > 0);
-    assert_eq!(
-        answer.usage.total_tokens,
-        answer.usage.input_tokens + answer.usage.output_tokens
-    );
+    assert_eq!(answer.usage.total_tokens, answer.usage.input_tokens + answer.usage.output_tokens);
     assert!(answer.metadata.request_id.is_some());
     let requests = h.emulator.requests();
     assert_eq!(requests.len(), 1);
@@ -33,7 +30,10 @@ async fn signatures_verify_for_every_model_id_form() {
     let settings = h.settings(json!({}));
     let models = [
         ("amazon-bedrock|amazon.nova-lite-v1:0", "/model/amazon.nova-lite-v1%3A0/converse"),
-        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "/model/global.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"),
+        (
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "/model/global.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
+        ),
         (
             "amazon-bedrock|arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
             "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
@@ -79,7 +79,8 @@ async fn custom_headers_are_sent_but_not_signed() {
 #[tokio::test]
 async fn an_api_key_is_sent_as_a_bearer_token() {
     let h = Harness::start().await;
-    let settings = h.settings(json!({"accessKeyId": null, "secretAccessKey": null, "apiKey": DEMO_API_KEY}));
+    let settings =
+        h.settings(json!({"accessKeyId": null, "secretAccessKey": null, "apiKey": DEMO_API_KEY}));
     h.host.generate(&settings, chat("hi")).await.unwrap();
     let request = h.emulator.requests().pop().unwrap();
     assert_eq!(request.header("authorization"), Some(format!("Bearer {DEMO_API_KEY}").as_str()));
@@ -114,7 +115,8 @@ async fn inference_settings_reach_bedrock() {
 #[tokio::test]
 async fn a_settings_schema_is_published() {
     let h = Harness::start().await;
-    let schema: serde_json::Value = serde_json::from_str(&h.host.settings_schema().await.unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&h.host.settings_schema().await.unwrap()).unwrap();
     assert_eq!(schema["properties"]["secretAccessKey"]["writeOnly"], true);
     assert!(schema["properties"]["region"].is_object());
 }

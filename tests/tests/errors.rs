@@ -23,10 +23,13 @@ fn expected_kind(fault: &str) -> Option<ErrorKind> {
         "model-error" => K::ModelError,
         "internal" => K::Internal,
         "unavailable" | "proxy-502" => K::ServiceUnavailable,
-        "invalid-signature" | "unrecognized-client" | "incomplete-signature"
-        | "invalid-client-token-id" | "missing-token" | "missing-auth" | "bad-api-key" => {
-            K::Authentication
-        }
+        "invalid-signature"
+        | "unrecognized-client"
+        | "incomplete-signature"
+        | "invalid-client-token-id"
+        | "missing-token"
+        | "missing-auth"
+        | "bad-api-key" => K::Authentication,
         "signature-expired" | "expired-token" => K::ExpiredCredentials,
         "unknown-operation" => K::InvalidResponse,
         f if f.starts_with("validation") => K::InvalidRequest,
@@ -85,7 +88,12 @@ async fn the_seed_errors_read_well() {
     // 429: retryable, with what to do.
     let e = h
         .host
-        .generate(&h.settings(json!({"maxAttempts": 1, "headers": {"x-emulator-fault": "too-many-tokens"}})), chat("hi"))
+        .generate(
+            &h.settings(
+                json!({"maxAttempts": 1, "headers": {"x-emulator-fault": "too-many-tokens"}}),
+            ),
+            chat("hi"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Throttled);
@@ -104,7 +112,8 @@ async fn the_seed_errors_read_well() {
 #[tokio::test]
 async fn retryable_errors_are_retried_through_the_component() {
     let h = Harness::start().await;
-    let settings = h.settings(json!({"maxAttempts": 3, "headers": {"x-emulator-fault": "throttling"}}));
+    let settings =
+        h.settings(json!({"maxAttempts": 3, "headers": {"x-emulator-fault": "throttling"}}));
     let e = h.host.generate(&settings, chat("hi")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert!(e.message.contains("3 attempts"), "{}", e.message);
@@ -153,4 +162,17 @@ async fn a_wrong_secret_is_diagnosed() {
     // AWS's canonical string matches ours, so the diagnosis blames the key.
     assert!(e.cause.unwrap().contains("secret access key"));
     assert!(!e.message.contains("Canonical String"));
+}
+
+#[tokio::test]
+async fn a_host_refusal_reaches_the_operator_as_denied_by_host() {
+    let h = Harness::start().await;
+    // The component accepts any https base URL; the host's policy refuses IP literals other
+    // than loopback, so the request never leaves the machine.
+    let settings = h.settings(json!({"baseUrl": "https://10.0.0.1/bedrock", "maxAttempts": 1}));
+    let e = h.host.generate(&settings, chat("hi")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::DeniedByHost, "{e:?}");
+    assert_eq!(e.field.as_deref(), Some("baseUrl"));
+    assert!(e.solution.unwrap().contains("baseUrl"));
+    assert!(h.emulator.requests().is_empty());
 }

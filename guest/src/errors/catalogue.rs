@@ -124,13 +124,13 @@ pub(super) fn classify(up: &Upstream, ctx: &ErrorContext) -> Diagnosis {
 
 /// The setting that holds the model for this operation.
 fn model_setting(ctx: &ErrorContext) -> &'static str {
-    if ctx.operation == Operation::Rerank { "rerankingModel" } else { "languageModel" }
+    if ctx.operation.reranks() { "rerankingModel" } else { "languageModel" }
 }
 
 /// The IAM action the operation needs.
 fn iam_action(op: Operation) -> &'static str {
     match op {
-        Operation::Converse | Operation::InvokeModel => "bedrock:InvokeModel",
+        Operation::Converse | Operation::RerankInvokeModel => "bedrock:InvokeModel",
         Operation::ConverseStream => "bedrock:InvokeModelWithResponseStream",
         Operation::Rerank => "bedrock:Rerank",
     }
@@ -255,6 +255,9 @@ fn global_profile(profile: &str) -> Option<String> {
 }
 
 fn invalid_model_id(ctx: &ErrorContext) -> Diagnosis {
+    if let Some(d) = amazon_rerank_unavailable(ctx) {
+        return d;
+    }
     let setting = model_setting(ctx);
     Diagnosis::new(
         ErrorKind::ModelNotFound,
@@ -290,9 +293,26 @@ fn not_found(m: &str, ctx: &ErrorContext) -> Diagnosis {
     .field(setting)
 }
 
+/// Amazon Rerank 1.0 is not offered in us-east-1 (spec 11.1, the rerank-supported page), where
+/// Bedrock answers as if the model ID did not exist: say what is really wrong.
+fn amazon_rerank_unavailable(ctx: &ErrorContext) -> Option<Diagnosis> {
+    let amazon_rerank = ctx.model_id.ends_with("amazon.rerank-v1:0");
+    (ctx.operation.reranks() && amazon_rerank && ctx.region == "us-east-1").then(|| {
+        Diagnosis::new(
+            ErrorKind::RegionUnsupported,
+            "Amazon Rerank 1.0 (`amazon.rerank-v1:0`) is not offered in us-east-1; only Cohere Rerank 3.5 is.",
+            "Set rerankingModel to `amazon-bedrock|cohere.rerank-v3-5:0`, or set region to one that offers Amazon Rerank 1.0 (e.g. us-west-2).",
+        )
+        .field("region")
+    })
+}
+
 fn region_unsupported(ctx: &ErrorContext) -> Diagnosis {
-    let example = if ctx.operation == Operation::Rerank {
-        "us-west-2 for Amazon Rerank"
+    if let Some(d) = amazon_rerank_unavailable(ctx) {
+        return d;
+    }
+    let example = if ctx.operation.reranks() {
+        "us-west-2 for Amazon Rerank 1.0; Cohere Rerank 3.5 (`amazon-bedrock|cohere.rerank-v3-5:0`) is also offered in us-east-1"
     } else {
         "us-east-1 or us-west-2 for most models"
     };

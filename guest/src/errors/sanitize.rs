@@ -68,13 +68,19 @@ fn redact_values(text: &str, key: &str, is_end: impl Fn(char) -> bool) -> String
     out
 }
 
-/// Drops `:http://internal…` suffixes (as in `AccessDeniedException:http://internal.amazon.com/coral/…`).
+/// Drops `:http://internal…` suffixes (as in
+/// `AccessDeniedException:http://internal.amazon.com/coral/…`) and `http://internal…` URLs
+/// without the colon (as in a raw body that echoes a mangled `x-amzn-errortype` header).
 fn remove_internal_namespaces(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
-    while let Some(found) = lower[pos..].find(":http://internal") {
-        let start = pos + found;
+    while let Some(found) = lower[pos..].find("http://internal") {
+        let mut start = pos + found;
+        // The colon joining the namespace to an exception name goes with it.
+        if text[pos..start].ends_with(':') {
+            start -= 1;
+        }
         out.push_str(&text[pos..start]);
         let rest = &text[start..];
         let end = rest
@@ -125,6 +131,16 @@ mod tests {
             "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/ denied",
         );
         assert_eq!(s, "AccessDeniedException denied");
+    }
+
+    #[test]
+    fn strips_internal_namespace_without_its_colon() {
+        // Found by the error_mapper fuzz target: a non-JSON body echoing a mangled header.
+        let s =
+            sanitize("x-amzn-errorhttp://internal.amazon.com/coral/com.amazon.bedrock/ {\"m\":1}");
+        assert_eq!(s, "x-amzn-error {\"m\":1}");
+        let s = sanitize("see HTTP://INTERNAL.amazon.com/x, then http://internal");
+        assert_eq!(s, "see  then");
     }
 
     #[test]

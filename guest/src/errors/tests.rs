@@ -307,6 +307,77 @@ fn rerank_errors() {
 }
 
 #[test]
+fn rerank_through_invoke_model_names_the_reranking_model() {
+    let invoke = ErrorContext {
+        model_id: "cohere.rerank-v3-5:0".into(),
+        operation: Operation::RerankInvokeModel,
+        ..rerank_ctx()
+    };
+    let invalid = msg("The provided model identifier is invalid.");
+    for (status, code, body) in [
+        (400, "ValidationException", invalid.clone()),
+        (404, "ResourceNotFoundException", msg("Not found.")),
+        (
+            403,
+            "AccessDeniedException",
+            msg("You don't have access to the model with the specified model ID."),
+        ),
+    ] {
+        let e = http_with(status, Some(code), &body, &invoke);
+        assert_eq!(e.field.as_deref(), Some("rerankingModel"), "{code}: {e:?}");
+        assert!(solution(&e).contains("rerankingModel") || code == "AccessDeniedException");
+    }
+    // The same failures of a chat call still name the language model.
+    let e = http_with(400, Some("ValidationException"), &invalid, &ctx());
+    assert_eq!(e.field.as_deref(), Some("languageModel"));
+    // InvokeModel accepts API keys: a rejected key is the key's fault, not the wire path's.
+    let bearer = ErrorContext { bearer: true, ..invoke };
+    let e = http_with(
+        403,
+        None,
+        r#"{"Message":"Authentication failed: Please make sure your API Key is valid."}"#,
+        &bearer,
+    );
+    assert_eq!(e.kind, Authentication);
+    assert!(solution(&e).contains("Generate a new Amazon Bedrock API key"), "{e:?}");
+    // The IAM action for this path is InvokeModel, not Rerank.
+    let e = http_with(403, Some("AccessDeniedException"), &msg("Access denied."), &bearer);
+    assert!(solution(&e).contains("`bedrock:InvokeModel`") && !solution(&e).contains("Rerank"));
+}
+
+#[test]
+fn amazon_rerank_in_us_east_1_is_a_region_problem_on_both_paths() {
+    let invalid = msg("The provided model identifier is invalid.");
+    for operation in [Operation::Rerank, Operation::RerankInvokeModel] {
+        let ctx = ErrorContext { operation, ..rerank_ctx() };
+        let e = http_with(400, Some("ValidationException"), &invalid, &ctx);
+        assert_eq!(e.kind, RegionUnsupported, "{operation:?}");
+        assert_eq!(e.field.as_deref(), Some("region"));
+        assert!(solution(&e).contains("`amazon-bedrock|cohere.rerank-v3-5:0`"), "{e:?}");
+        assert!(solution(&e).contains("us-west-2"), "{e:?}");
+        assert!(cause(&e).contains("us-east-1"), "{e:?}");
+        // In us-west-2 the same answer means the ID is wrong.
+        let west = ErrorContext { region: "us-west-2".into(), ..ctx.clone() };
+        let e = http_with(400, Some("ValidationException"), &invalid, &west);
+        assert_eq!(e.kind, ModelNotFound, "{operation:?}");
+        // And Cohere Rerank is offered in us-east-1.
+        let cohere = ErrorContext { model_id: "cohere.rerank-v3-5:0".into(), ..ctx };
+        let e = http_with(400, Some("ValidationException"), &invalid, &cohere);
+        assert_eq!(e.kind, ModelNotFound, "{operation:?}");
+    }
+    // A cross-region rerank names Cohere Rerank as the model offered in us-east-1.
+    let ctx = ErrorContext { model_id: "cohere.rerank-v3-5:0".into(), ..rerank_ctx() };
+    let e = http_with(
+        400,
+        Some("ValidationException"),
+        &msg("Reranking does not support cross-region calls. Please provide a valid model ARN."),
+        &ctx,
+    );
+    assert_eq!(e.kind, RegionUnsupported);
+    assert!(solution(&e).contains("cohere.rerank-v3-5:0"), "{e:?}");
+}
+
+#[test]
 fn rerank_with_api_key_says_the_agent_runtime_needs_sigv4() {
     let ctx = ErrorContext { bearer: true, ..rerank_ctx() };
     for (status, code, message) in [
@@ -1147,4 +1218,9 @@ fn stream_exception_payload_variants() {
     let e = from_stream_exception("brandNewException", b"{}", &ctx());
     assert_eq!(e.kind, Internal);
     assert_eq!(e.message, "The Bedrock stream failed (brandNewException).");
+    // Found by the error_mapper fuzz target: the type is shown without its namespace.
+    let e = from_stream_exception(&format!("throttlingException{NS_BEDROCK}"), b"{}", &ctx());
+    assert_eq!(e.kind, Throttled);
+    assert_eq!(e.message, "The Bedrock stream failed (throttlingException).");
+    assert_clean(&e);
 }

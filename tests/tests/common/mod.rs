@@ -95,7 +95,9 @@ pub fn chat_with(model: &str, text: &str) -> GenerateRequest {
 }
 
 /// Pulls a stream to its end, returning the parts and the error that ended it, if any.
-pub async fn drain(mut stream: bedrock_gateway::ChatStream) -> (Vec<StreamPart>, Option<ProviderError>) {
+pub async fn drain(
+    mut stream: bedrock_gateway::ChatStream,
+) -> (Vec<StreamPart>, Option<ProviderError>) {
     let mut parts = Vec::new();
     loop {
         match stream.next().await {

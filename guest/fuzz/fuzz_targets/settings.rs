@@ -1,0 +1,13 @@
+//! `Settings::parse` on arbitrary text and on generated settings objects.
+//!
+//! The properties live in `checks/settings.rs`, shared with the seed replay test
+//! (`guest/tests/fuzz_seeds.rs`).
+#![no_main]
+
+#[allow(dead_code)] // Each target uses one of the shared checks.
+#[path = "../checks/mod.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    checks::settings::check(data);
+});
