@@ -286,15 +286,9 @@ pub fn stream_part_json(part: &StreamPart) -> Value {
             "type": "tool-call-end", "id": c.id, "name": c.name, "input": embedded_json(&c.input_json),
         }),
         StreamPart::Citation(c) => json!({"type": "citation", "citation": embedded_json(c)}),
-        StreamPart::Finish(f) => {
-            let mut value = json!({
-                "type": "finish", "finishReason": finish_reason_name(f.reason), "raw": f.raw,
-            });
-            if let (Value::Object(map), Some(fields)) = (&mut value, &f.additional_fields_json) {
-                map.insert("additionalFields".into(), embedded_json(fields));
-            }
-            value
-        }
+        StreamPart::Finish(f) => json!({
+            "type": "finish", "finishReason": finish_reason_name(f.reason), "raw": f.raw,
+        }),
         StreamPart::Usage(u) => {
             let mut value = usage_json(u);
             if let Value::Object(map) = &mut value {
@@ -672,15 +666,6 @@ mod tests {
                     additional_fields_json: None,
                 }),
                 json!({"type": "finish", "finishReason": "stop-sequence", "raw": "stop_sequence"}),
-            ),
-            (
-                StreamPart::Finish(Finish {
-                    reason: FinishReason::Stop,
-                    raw: "end_turn".into(),
-                    additional_fields_json: Some(r#"{"delta":{"stop_sequence":null}}"#.into()),
-                }),
-                json!({"type": "finish", "finishReason": "stop", "raw": "end_turn",
-                       "additionalFields": {"delta": {"stop_sequence": null}}}),
             ),
             (
                 StreamPart::Usage(Usage {
