@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use crate::output;
 use crate::types::{
-    ContentPart, ErrorKind, GenerateRequest, InferenceSettings, Message, ProviderError,
-    RerankDocument, RerankRequest, Role, StreamPart,
+    CachePoint, ContentPart, Document, ErrorKind, GenerateRequest, Guardrail, Image,
+    InferenceSettings, MediaSource, Message, ProviderError, RerankDocument, RerankRequest, Role,
+    StreamPart, ToolChoice, ToolDefinition,
 };
 use crate::{Host, HostConfig, serve, settings};
 
@@ -40,6 +41,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: `chat`'s many options (attachments included) cost nothing to hold.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Test the configuration with a minimal request and show what was resolved.
@@ -91,8 +94,222 @@ pub struct ChatArgs {
     /// Print the answer as it arrives.
     #[arg(long)]
     pub stream: bool,
+    /// Attach a file to the prompt (repeatable). By extension: png, jpg, jpeg, gif, webp are
+    /// images; pdf, csv, doc, docx, xls, xlsx, html, txt, md are documents.
+    #[arg(long = "file", value_name = "PATH", value_parser = parse_attachment)]
+    pub files: Vec<Attachment>,
+    /// Turn on extended reasoning with this many tokens of budget (Claude: at least 1024).
+    #[arg(long, value_name = "N")]
+    pub reasoning_budget: Option<u32>,
+    /// Bedrock extras as a JSON object: additionalModelRequestFields,
+    /// additionalModelResponseFieldPaths, performanceConfig, serviceTier, requestMetadata.
+    #[arg(long, value_name = "JSON", value_parser = parse_json_object)]
+    pub provider_options: Option<String>,
+    /// Tools the model may call: a JSON file holding an array of
+    /// {"name", "description", "inputSchema"} objects.
+    #[arg(long, value_name = "FILE", value_parser = parse_tools_file)]
+    pub tools: Option<Tools>,
+    /// How the model must use the tools: auto, required, none, or a tool's name.
+    #[arg(long, value_name = "CHOICE", requires = "tools", value_parser = parse_tool_choice)]
+    pub tool_choice: Option<ToolChoice>,
+    /// Apply a Bedrock guardrail: its ID (or ARN) and version, e.g. `abc123def456:1` or
+    /// `abc123def456:DRAFT`.
+    #[arg(long, value_name = "ID:VERSION", value_parser = parse_guardrail)]
+    pub guardrail: Option<Guardrail>,
+    /// Whether the answer carries the guardrail's trace.
+    #[arg(
+        long,
+        value_name = "MODE",
+        requires = "guardrail",
+        value_parser = ["enabled", "disabled", "enabled_full"]
+    )]
+    pub guardrail_trace: Option<String>,
+    /// Put a prompt-cache checkpoint after the system prompt.
+    #[arg(long, requires = "system")]
+    pub cache_system: bool,
     /// The user message.
     pub prompt: String,
+}
+
+/// Image extensions and the Bedrock format each maps to.
+const IMAGE_EXTENSIONS: &[(&str, &str)] =
+    &[("png", "png"), ("jpg", "jpeg"), ("jpeg", "jpeg"), ("gif", "gif"), ("webp", "webp")];
+/// Document extensions (each is its own Bedrock format).
+const DOCUMENT_EXTENSIONS: &[&str] =
+    &["pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"];
+/// Bedrock's longest document name.
+const MAX_DOCUMENT_NAME: usize = 200;
+
+/// A file given with `--file`: read when the command line is parsed, typed by its extension.
+#[derive(Clone)]
+pub struct Attachment {
+    /// The path as given.
+    pub path: PathBuf,
+    /// `image` or `document` and its Bedrock format.
+    pub kind: AttachmentKind,
+    /// The file's content.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    // The content can be megabytes: show its size only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("path", &self.path)
+            .field("kind", &self.kind)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// What an attached file is sent as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// An image in this format (`png`, `jpeg`, `gif`, `webp`).
+    Image(String),
+    /// A document in this format, under a name that follows Bedrock's document-name rules.
+    Document {
+        /// `pdf`, `csv`, ...
+        format: String,
+        /// Derived from the file name.
+        name: String,
+    },
+}
+
+fn parse_attachment(path: &str) -> Result<Attachment, String> {
+    let path = PathBuf::from(path);
+    let extension = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let kind = match extension.as_deref() {
+        None => return Err(format!("`{}` has no file extension; {}", path.display(), KNOWN_FILES)),
+        Some(ext) => {
+            if let Some((_, format)) = IMAGE_EXTENSIONS.iter().find(|(e, _)| *e == ext) {
+                AttachmentKind::Image((*format).to_string())
+            } else if DOCUMENT_EXTENSIONS.contains(&ext) {
+                AttachmentKind::Document { format: ext.to_string(), name: document_name(&path) }
+            } else {
+                return Err(format!("unsupported file type `.{ext}`; {KNOWN_FILES}"));
+            }
+        }
+    };
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(Attachment { path, kind, bytes })
+}
+
+const KNOWN_FILES: &str = "use png, jpg, jpeg, gif or webp for images, or pdf, csv, doc, docx, \
+xls, xlsx, html, txt or md for documents";
+
+/// The file name without its extension, made a valid Bedrock document name: ASCII letters,
+/// digits, hyphens, parentheses and square brackets kept, anything else a single space.
+fn document_name(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mapped: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let name = mapped.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = name.chars().take(MAX_DOCUMENT_NAME).collect();
+    match name.trim_end() {
+        "" => "document".to_string(),
+        name => name.to_string(),
+    }
+}
+
+/// Bedrock refuses two documents of the same name in a request: number the repeats.
+fn unique_name(name: &str, used: &mut Vec<String>) -> String {
+    let mut candidate = name.to_string();
+    let mut n = 2;
+    while used.contains(&candidate) {
+        let suffix = format!(" ({n})");
+        let base: String = name.chars().take(MAX_DOCUMENT_NAME - suffix.len()).collect();
+        candidate = format!("{}{suffix}", base.trim_end());
+        n += 1;
+    }
+    used.push(candidate.clone());
+    candidate
+}
+
+fn parse_json_object(text: &str) -> Result<String, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(_)) => Ok(text.to_string()),
+        Ok(_) => {
+            Err("must be a JSON object, e.g. '{\"serviceTier\":{\"type\":\"priority\"}}'".into())
+        }
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
+/// The tools of `--tools`.
+#[derive(Debug, Clone)]
+pub struct Tools(pub Vec<ToolDefinition>);
+
+fn parse_tools_file(path: &str) -> Result<Tools, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let shape = "expected a JSON array of {\"name\", \"description\", \"inputSchema\"} objects";
+    let items = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(items)) if !items.is_empty() => items,
+        Ok(_) => return Err(format!("{path}: {shape}")),
+        Err(e) => return Err(format!("{path} is not valid JSON: {e}")),
+    };
+    let mut tools = Vec::with_capacity(items.len());
+    for (k, item) in items.iter().enumerate() {
+        let Value::Object(map) = item else {
+            return Err(format!("{path}: tool {k} is not an object; {shape}"));
+        };
+        if let Some(key) =
+            map.keys().find(|k| !matches!(k.as_str(), "name" | "description" | "inputSchema"))
+        {
+            return Err(format!("{path}: tool {k} has an unknown member `{key}`; {shape}"));
+        }
+        let Some(name) = map.get("name").and_then(Value::as_str) else {
+            return Err(format!("{path}: tool {k} has no \"name\" string"));
+        };
+        let description = match map.get("description") {
+            None => None,
+            Some(Value::String(d)) => Some(d.clone()),
+            Some(_) => return Err(format!("{path}: the description of `{name}` is not a string")),
+        };
+        let Some(schema @ Value::Object(_)) = map.get("inputSchema") else {
+            return Err(format!(
+                "{path}: tool `{name}` needs an \"inputSchema\" object (a JSON Schema with \"type\": \"object\")"
+            ));
+        };
+        tools.push(ToolDefinition {
+            name: name.to_string(),
+            description,
+            input_schema_json: schema.to_string(),
+            cache_point: None,
+        });
+    }
+    Ok(Tools(tools))
+}
+
+fn parse_tool_choice(text: &str) -> Result<ToolChoice, String> {
+    Ok(match text {
+        "" => return Err("use auto, required, none, or a tool's name".into()),
+        "auto" => ToolChoice::Auto,
+        "required" | "any" => ToolChoice::Required,
+        "none" => ToolChoice::None,
+        name => ToolChoice::Tool(name.to_string()),
+    })
+}
+
+fn parse_guardrail(text: &str) -> Result<Guardrail, String> {
+    // The version is last: an ARN identifier holds colons of its own.
+    match text.rsplit_once(':') {
+        Some((identifier, version)) if !identifier.is_empty() && !version.is_empty() => {
+            Ok(Guardrail { identifier: identifier.into(), version: version.into(), trace: None })
+        }
+        _ => Err("expected ID:VERSION, e.g. abc123def456:1 or abc123def456:DRAFT".into()),
+    }
 }
 
 /// `rerank` options.
@@ -261,7 +478,7 @@ async fn execute(
             if p.json {
                 p.json_line(&output::generate_json(&answer));
             } else {
-                p.text(&format!("{}\n", answer.text));
+                p.text(&output::generate_text(&answer));
                 for w in &answer.warnings {
                     p.warning(&w.message, &w.code);
                 }
@@ -297,14 +514,14 @@ async fn stream_chat(
     p: &mut Printer<'_>,
 ) -> Result<(), ProviderError> {
     let mut stream = host.stream(settings_json, chat_request(args)).await?;
-    let mut ends_with_newline = true;
+    let mut view = output::TextView::default();
     loop {
         let part = match stream.next().await {
             Ok(Some(part)) => part,
             Ok(None) => break,
             Err(e) => {
-                if !p.json && !ends_with_newline {
-                    p.text("\n");
+                if !p.json {
+                    p.text(&view.finish());
                 }
                 return Err(e);
             }
@@ -313,18 +530,24 @@ async fn stream_chat(
             p.json_line(&output::stream_part_json(&part));
             continue;
         }
-        match &part {
-            StreamPart::TextDelta(d) => {
-                p.text(&d.text);
-                ends_with_newline =
-                    d.text.ends_with('\n') || d.text.is_empty() && ends_with_newline;
+        let shown = match &part {
+            StreamPart::TextDelta(d) => view.text(&d.text),
+            StreamPart::ReasoningDelta(d) => match (&d.text, &d.redacted) {
+                (_, Some(bytes)) => view.redacted(bytes.len()),
+                (Some(text), None) => view.reasoning(text),
+                (None, None) => String::new(),
+            },
+            StreamPart::ToolCallEnd(call) => view.tool_call(call),
+            StreamPart::Warning(w) => {
+                p.warning(&w.message, &w.code);
+                String::new()
             }
-            StreamPart::Warning(w) => p.warning(&w.message, &w.code),
-            _ => {}
-        }
+            _ => String::new(),
+        };
+        p.text(&shown);
     }
-    if !p.json && !ends_with_newline {
-        p.text("\n");
+    if !p.json {
+        p.text(&view.finish());
     }
     Ok(())
 }
@@ -332,11 +555,31 @@ async fn stream_chat(
 fn chat_request(args: &ChatArgs) -> GenerateRequest {
     let mut messages = Vec::new();
     if let Some(system) = &args.system {
-        messages
-            .push(Message { role: Role::System, content: vec![ContentPart::Text(system.clone())] });
+        let mut content = vec![ContentPart::Text(system.clone())];
+        if args.cache_system {
+            content.push(ContentPart::CachePoint(CachePoint { ttl: None }));
+        }
+        messages.push(Message { role: Role::System, content });
     }
-    messages
-        .push(Message { role: Role::User, content: vec![ContentPart::Text(args.prompt.clone())] });
+    // Attachments before the question, as Bedrock's examples order them.
+    let mut content = Vec::with_capacity(args.files.len() + 1);
+    let mut names = Vec::new();
+    for file in &args.files {
+        let source = MediaSource::Bytes(file.bytes.clone());
+        content.push(match &file.kind {
+            AttachmentKind::Image(format) => {
+                ContentPart::Image(Image { format: format.clone(), source })
+            }
+            AttachmentKind::Document { format, name } => ContentPart::Document(Document {
+                format: format.clone(),
+                name: unique_name(name, &mut names),
+                source,
+                citations: false,
+            }),
+        });
+    }
+    content.push(ContentPart::Text(args.prompt.clone()));
+    messages.push(Message { role: Role::User, content });
     GenerateRequest {
         model: args.model.clone(),
         messages,
@@ -345,12 +588,15 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             temperature: args.temperature,
             top_p: args.top_p,
             stop_sequences: args.stop.clone(),
-            reasoning_budget: None,
+            reasoning_budget: args.reasoning_budget,
         },
-        tools: Vec::new(),
-        tool_choice: None,
-        guardrail: None,
-        provider_options: None,
+        tools: args.tools.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
+        tool_choice: args.tool_choice.clone(),
+        guardrail: args
+            .guardrail
+            .clone()
+            .map(|g| Guardrail { trace: args.guardrail_trace.clone(), ..g }),
+        provider_options: args.provider_options.clone(),
     }
 }
 
@@ -560,6 +806,161 @@ mod tests {
         assert_eq!(request.settings.top_p, Some(0.9));
         assert_eq!(request.settings.stop_sequences, ["END", "STOP"]);
         assert_eq!(cli.settings.as_deref(), Some(Path::new("s.json")));
+    }
+
+    fn temp_file(name: &str, content: &[u8]) -> String {
+        let dir =
+            std::env::temp_dir().join(format!("bedrock-gateway-cli-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn feature_flags_build_the_request() {
+        let photo = temp_file("Photo.JPG", b"\xff\xd8\xff");
+        let report = temp_file("q3_report.final.pdf", b"%PDF-1.4");
+        let again = temp_file("q3 report final.txt", b"notes");
+        let tools = temp_file(
+            "tools.json",
+            br#"[{"name":"get_weather","description":"Weather","inputSchema":{"type":"object"}},
+                 {"name":"get_time","inputSchema":{"type":"object"}}]"#,
+        );
+        let cli = parse(&[
+            "chat",
+            "--system",
+            "be brief",
+            "--cache-system",
+            "--file",
+            &photo,
+            "--file",
+            &report,
+            "--file",
+            &again,
+            "--reasoning-budget",
+            "2048",
+            "--tools",
+            &tools,
+            "--tool-choice",
+            "get_time",
+            "--guardrail",
+            "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc:DRAFT",
+            "--guardrail-trace",
+            "enabled_full",
+            "--provider-options",
+            r#"{"serviceTier":{"type":"flex"}}"#,
+            "hello",
+        ]);
+        let Command::Chat(args) = &cli.command else { panic!("not chat") };
+        let request = chat_request(args);
+        assert!(
+            matches!(&request.messages[0].content[1], ContentPart::CachePoint(c) if c.ttl.is_none())
+        );
+        let user = &request.messages[1].content;
+        assert_eq!(user.len(), 4);
+        assert!(matches!(&user[0], ContentPart::Image(i) if i.format == "jpeg"
+            && matches!(&i.source, MediaSource::Bytes(b) if b == b"\xff\xd8\xff")));
+        assert!(
+            matches!(&user[1], ContentPart::Document(d) if d.format == "pdf" && d.name == "q3 report final")
+        );
+        assert!(
+            matches!(&user[2], ContentPart::Document(d) if d.format == "txt" && d.name == "q3 report final (2)")
+        );
+        assert!(matches!(&user[3], ContentPart::Text(t) if t == "hello"));
+        assert_eq!(request.settings.reasoning_budget, Some(2048));
+        assert_eq!(request.tools.len(), 2);
+        assert_eq!(request.tools[0].description.as_deref(), Some("Weather"));
+        assert_eq!(request.tools[1].input_schema_json, r#"{"type":"object"}"#);
+        assert!(matches!(&request.tool_choice, Some(ToolChoice::Tool(n)) if n == "get_time"));
+        let g = request.guardrail.unwrap();
+        assert_eq!(g.identifier, "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc");
+        assert_eq!(g.version, "DRAFT");
+        assert_eq!(g.trace.as_deref(), Some("enabled_full"));
+        assert_eq!(request.provider_options.as_deref(), Some(r#"{"serviceTier":{"type":"flex"}}"#));
+    }
+
+    #[test]
+    fn document_names_follow_bedrocks_rules() {
+        let name = |p: &str| document_name(Path::new(p));
+        assert_eq!(
+            name("/tmp/Annual Report (2024) [final]-v2.pdf"),
+            "Annual Report (2024) [final]-v2"
+        );
+        assert_eq!(name("a__b..c  d.csv"), "a b c d");
+        assert_eq!(name("Résumé.docx"), "R sum");
+        assert_eq!(name("..pdf"), "document");
+        assert_eq!(name("___.md"), "document");
+        assert_eq!(name(&format!("{}.txt", "x".repeat(300))).len(), MAX_DOCUMENT_NAME);
+        let mut used = Vec::new();
+        assert_eq!(unique_name("a", &mut used), "a");
+        assert_eq!(unique_name("a", &mut used), "a (2)");
+        assert_eq!(unique_name("a", &mut used), "a (3)");
+        let long = "y".repeat(MAX_DOCUMENT_NAME);
+        let mut used = vec![long.clone()];
+        let second = unique_name(&long, &mut used);
+        assert!(second.ends_with(" (2)") && second.len() == MAX_DOCUMENT_NAME, "{second}");
+    }
+
+    #[test]
+    fn bad_feature_flags_are_usage_errors() {
+        let zip = temp_file("archive.zip", b"PK");
+        let none = temp_file("README", b"x");
+        let empty = temp_file("empty.png", b"");
+        let not_array = temp_file("tools-object.json", br#"{"name":"x"}"#);
+        let no_schema = temp_file("tools-no-schema.json", br#"[{"name":"x"}]"#);
+        let extra =
+            temp_file("tools-extra.json", br#"[{"name":"x","inputSchema":{},"strict":true}]"#);
+        let cases: [(&[&str], &str); 12] = [
+            (&["--file", &zip], "unsupported file type `.zip`"),
+            (&["--file", &none], "has no file extension"),
+            (&["--file", "/nonexistent/x.png"], "cannot read /nonexistent/x.png"),
+            (&["--file", &empty], "is empty"),
+            (&["--provider-options", "[1]"], "must be a JSON object"),
+            (&["--provider-options", "{bad"], "not valid JSON"),
+            (&["--tools", &not_array], "expected a JSON array"),
+            (&["--tools", &no_schema], "needs an \"inputSchema\" object"),
+            (&["--tools", &extra], "unknown member `strict`"),
+            (&["--tool-choice", "auto"], "--tools"),
+            (&["--guardrail", "abc"], "expected ID:VERSION"),
+            (&["--guardrail-trace", "enabled"], "--guardrail"),
+        ];
+        for (flags, needle) in cases {
+            let args = std::iter::once("bedrock-gateway")
+                .chain(["chat"])
+                .chain(flags.iter().copied())
+                .chain(["hi"]);
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{flags:?}");
+            let text = err.to_string();
+            assert!(text.contains(needle), "{flags:?}: {text}");
+        }
+        let err =
+            Cli::try_parse_from(["bedrock-gateway", "chat", "--cache-system", "hi"]).unwrap_err();
+        assert!(err.to_string().contains("--system"), "{err}");
+        let err = Cli::try_parse_from([
+            "bedrock-gateway",
+            "chat",
+            "--guardrail",
+            "g:1",
+            "--guardrail-trace",
+            "on",
+            "hi",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("enabled_full"), "{err}");
+    }
+
+    #[test]
+    fn tool_choice_words() {
+        assert!(matches!(parse_tool_choice("auto"), Ok(ToolChoice::Auto)));
+        assert!(matches!(parse_tool_choice("required"), Ok(ToolChoice::Required)));
+        assert!(matches!(parse_tool_choice("any"), Ok(ToolChoice::Required)));
+        assert!(matches!(parse_tool_choice("none"), Ok(ToolChoice::None)));
+        assert!(
+            matches!(parse_tool_choice("get_time"), Ok(ToolChoice::Tool(n)) if n == "get_time")
+        );
+        assert!(parse_tool_choice("").is_err());
     }
 
     #[test]

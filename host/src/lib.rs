@@ -22,6 +22,62 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Tools, reasoning and the rest of Converse
+//!
+//! A [`types::GenerateRequest`] carries everything Converse can: tools and a tool choice,
+//! a reasoning budget, images and documents (bytes or S3) in user turns, cache points,
+//! a guardrail, and Bedrock extras as `provider_options` JSON. A tool loop offers the tools,
+//! runs the calls the model asks for, and sends the results back after the assistant turn,
+//! which must go back *unchanged*: with reasoning on, its reasoning part carries a signature
+//! that Bedrock checks.
+//!
+//! ```no_run
+//! use bedrock_gateway::{Host, types::*};
+//! # async fn demo(host: &Host, settings: &str) -> Result<(), ProviderError> {
+//! let weather = ToolDefinition {
+//!     name: "get_weather".into(),
+//!     description: Some("Current weather for a city".into()),
+//!     input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
+//!     cache_point: None,
+//! };
+//! let question = ContentPart::Text("What is the weather in Paris?".into());
+//! let mut request = GenerateRequest {
+//!     model: Some("amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0".into()),
+//!     messages: vec![Message { role: Role::User, content: vec![question] }],
+//!     settings: InferenceSettings { max_tokens: Some(4096), temperature: None, top_p: None,
+//!                                   stop_sequences: vec![], reasoning_budget: Some(1024) },
+//!     tools: vec![weather], tool_choice: Some(ToolChoice::Auto), guardrail: None,
+//!     provider_options: None,
+//! };
+//! loop {
+//!     let answer = host.generate(settings, request.clone()).await?;
+//!     if answer.finish_reason != FinishReason::ToolCalls {
+//!         println!("{}", answer.text);
+//!         return Ok(());
+//!     }
+//!     let results: Vec<ContentPart> = answer
+//!         .content
+//!         .iter()
+//!         .filter_map(|part| match part {
+//!             ContentPart::ToolCall(call) => Some(ContentPart::ToolResult(ToolResult {
+//!                 id: call.id.clone(),
+//!                 // Run the tool named `call.name` with `call.input_json` here.
+//!                 content: vec![ToolResultContent::Json(r#"{"tempC":21}"#.into())],
+//!                 is_error: false,
+//!             })),
+//!             _ => None,
+//!         })
+//!         .collect();
+//!     request.messages.push(Message { role: Role::Assistant, content: answer.content });
+//!     request.messages.push(Message { role: Role::Tool, content: results });
+//! }
+//! # }
+//! ```
+//!
+//! With [`Host::stream`], rebuild the assistant turn from the parts before sending it back:
+//! each reasoning block is its `reasoning-delta` texts joined plus the signature of its last
+//! delta, each tool call is its `tool-call-end` part, in block (`index`) order.
 pub mod cli;
 pub mod demo;
 pub mod engine;

@@ -5,8 +5,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::types::{
-    CheckReport, ContentPart, GenerateResponse, ProviderError, RerankDocument, RerankResponse,
-    StreamPart, Usage, Warning, error_kind_name, finish_reason_name,
+    CheckReport, ContentPart, GenerateResponse, MediaSource, ProviderError, Reasoning,
+    RerankDocument, RerankResponse, StreamPart, ToolCall, ToolResultContent, Usage, Warning,
+    error_kind_name, finish_reason_name,
 };
 
 /// `{"error": {...}}` for `--json` output.
@@ -77,19 +78,73 @@ fn embedded_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-/// The `chat --json` object.
+fn base64_of(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn tool_call_json(call: &ToolCall) -> Value {
+    json!({"id": call.id, "name": call.name, "input": embedded_json(&call.input_json)})
+}
+
+fn media_json(source: &MediaSource) -> Value {
+    match source {
+        MediaSource::Bytes(bytes) => json!({"bytes": base64_of(bytes)}),
+        MediaSource::S3(s3) => json!({"s3": {"uri": s3.uri, "bucketOwner": s3.bucket_owner}}),
+    }
+}
+
+/// One content part of an answer, tagged with its WIT variant name in `type`.
+pub fn content_part_json(part: &ContentPart) -> Value {
+    match part {
+        ContentPart::Text(text) => json!({"type": "text", "text": text}),
+        ContentPart::Reasoning(Reasoning::Text(r)) => {
+            json!({"type": "reasoning", "text": r.text, "signature": r.signature})
+        }
+        ContentPart::Reasoning(Reasoning::Redacted(bytes)) => {
+            json!({"type": "reasoning", "redacted": base64_of(bytes)})
+        }
+        ContentPart::ToolCall(call) => {
+            let mut value = tool_call_json(call);
+            if let Value::Object(map) = &mut value {
+                map.insert("type".into(), "tool-call".into());
+            }
+            value
+        }
+        ContentPart::CitedText(c) => json!({
+            "type": "cited-text", "text": c.text, "citations": embedded_json(&c.citations_json),
+        }),
+        ContentPart::ToolResult(r) => {
+            let content: Vec<Value> = r
+                .content
+                .iter()
+                .map(|c| match c {
+                    ToolResultContent::Text(t) => json!({"text": t}),
+                    ToolResultContent::Json(j) => json!({"json": embedded_json(j)}),
+                })
+                .collect();
+            json!({"type": "tool-result", "id": r.id, "content": content, "isError": r.is_error})
+        }
+        ContentPart::Image(i) => {
+            json!({"type": "image", "format": i.format, "source": media_json(&i.source)})
+        }
+        ContentPart::Document(d) => json!({
+            "type": "document", "format": d.format, "name": d.name, "source": media_json(&d.source),
+        }),
+        ContentPart::CachePoint(c) => json!({"type": "cache-point", "ttl": c.ttl}),
+    }
+}
+
+/// The `chat --json` object. `trace` and `additionalFields` appear only when Bedrock sent them.
 pub fn generate_json(r: &GenerateResponse) -> Value {
     let tool_calls: Vec<Value> = r
         .content
         .iter()
         .filter_map(|part| match part {
-            ContentPart::ToolCall(call) => Some(json!({
-                "id": call.id, "name": call.name, "input": embedded_json(&call.input_json),
-            })),
+            ContentPart::ToolCall(call) => Some(tool_call_json(call)),
             _ => None,
         })
         .collect();
-    json!({
+    let mut value = json!({
         "text": r.text,
         "finishReason": finish_reason_name(r.finish_reason),
         "usage": usage_json(&r.usage),
@@ -97,7 +152,115 @@ pub fn generate_json(r: &GenerateResponse) -> Value {
         "requestId": r.metadata.request_id,
         "warnings": warnings_json(&r.warnings),
         "toolCalls": tool_calls,
-    })
+        "content": r.content.iter().map(content_part_json).collect::<Vec<_>>(),
+    });
+    if let Value::Object(map) = &mut value {
+        if let Some(trace) = &r.trace_json {
+            map.insert("trace".into(), embedded_json(trace));
+        }
+        if let Some(fields) = &r.additional_fields_json {
+            map.insert("additionalFields".into(), embedded_json(fields));
+        }
+    }
+    value
+}
+
+/// The answer for a person: text as written, reasoning on lines starting with `> `, each tool
+/// call on a line of its own. Ends with a newline.
+pub fn generate_text(r: &GenerateResponse) -> String {
+    let mut view = TextView::default();
+    let mut out = String::new();
+    for part in &r.content {
+        out += &match part {
+            ContentPart::Text(text) => view.text(text),
+            ContentPart::CitedText(c) => view.text(&c.text),
+            ContentPart::Reasoning(Reasoning::Text(t)) => {
+                view.reasoning(&t.text) + &view.end_line()
+            }
+            ContentPart::Reasoning(Reasoning::Redacted(b)) => view.redacted(b.len()),
+            ContentPart::ToolCall(call) => view.tool_call(call),
+            _ => String::new(),
+        };
+    }
+    out + &view.finish()
+}
+
+/// Lays out an answer for a terminal as its pieces arrive (streamed or not), keeping reasoning,
+/// answer text and tool calls apart: reasoning lines start with `> `, and a switch between
+/// reasoning and text, or a tool call, starts a new line.
+#[derive(Debug)]
+pub struct TextView {
+    at_line_start: bool,
+    in_reasoning: bool,
+}
+
+impl Default for TextView {
+    fn default() -> Self {
+        TextView { at_line_start: true, in_reasoning: false }
+    }
+}
+
+impl TextView {
+    /// Answer text.
+    pub fn text(&mut self, text: &str) -> String {
+        let mut out = self.leave_reasoning();
+        if !text.is_empty() {
+            out.push_str(text);
+            self.at_line_start = text.ends_with('\n');
+        }
+        out
+    }
+
+    /// A piece of reasoning text.
+    pub fn reasoning(&mut self, text: &str) -> String {
+        let mut out = String::new();
+        if !self.in_reasoning {
+            out += &self.end_line();
+            self.in_reasoning = true;
+        }
+        for c in text.chars() {
+            if self.at_line_start {
+                out.push_str("> ");
+                self.at_line_start = false;
+            }
+            out.push(c);
+            self.at_line_start = c == '\n';
+        }
+        out
+    }
+
+    /// Reasoning the provider encrypted: only its size is shown.
+    pub fn redacted(&mut self, len: usize) -> String {
+        self.reasoning(&format!("[redacted reasoning, {len} bytes]")) + &self.end_line()
+    }
+
+    /// A complete tool call, as `tool call <name>(<input>)` on a line of its own.
+    pub fn tool_call(&mut self, call: &ToolCall) -> String {
+        let mut out = self.leave_reasoning();
+        out += &self.end_line();
+        out += &format!("tool call {}({})\n", call.name, call.input_json);
+        out
+    }
+
+    /// A newline unless the output already ends with one.
+    pub fn end_line(&mut self) -> String {
+        if self.at_line_start {
+            String::new()
+        } else {
+            self.at_line_start = true;
+            "\n".into()
+        }
+    }
+
+    /// What ends the output: a final newline when needed.
+    pub fn finish(&mut self) -> String {
+        self.in_reasoning = false;
+        self.end_line()
+    }
+
+    fn leave_reasoning(&mut self) -> String {
+        if std::mem::take(&mut self.in_reasoning) { self.end_line() } else { String::new() }
+    }
 }
 
 /// One line of `chat --stream --json`.
@@ -340,8 +503,117 @@ mod tests {
                 "model": "amazon.nova-lite-v1:0", "requestId": "rid",
                 "warnings": [{"code": "setting-dropped", "message": "topP ignored"}],
                 "toolCalls": [{"id": "t1", "name": "get_weather", "input": {"city": "Paris"}}],
+                "content": [
+                    {"type": "text", "text": "Hello"},
+                    {"type": "tool-call", "id": "t1", "name": "get_weather", "input": {"city": "Paris"}},
+                ],
             })
         );
+        let with_trace = GenerateResponse {
+            trace_json: Some(r#"{"guardrail":{}}"#.into()),
+            additional_fields_json: Some(r#"{"stop_sequence":null}"#.into()),
+            ..response
+        };
+        let value = generate_json(&with_trace);
+        assert_eq!(value["trace"], json!({"guardrail": {}}));
+        assert_eq!(value["additionalFields"], json!({"stop_sequence": null}));
+    }
+
+    fn answer(content: Vec<ContentPart>) -> GenerateResponse {
+        GenerateResponse {
+            content,
+            text: String::new(),
+            finish_reason: FinishReason::Stop,
+            raw_finish_reason: "end_turn".into(),
+            usage: Usage {
+                input_tokens: 1,
+                output_tokens: 1,
+                total_tokens: 2,
+                cache_read_tokens: None,
+                cache_write_tokens: None,
+            },
+            warnings: vec![],
+            metadata: metadata(),
+            trace_json: None,
+            additional_fields_json: None,
+        }
+    }
+
+    fn weather_call() -> ToolCall {
+        ToolCall {
+            id: "t1".into(),
+            name: "get_weather".into(),
+            input_json: r#"{"city":"Paris"}"#.into(),
+        }
+    }
+
+    #[test]
+    fn content_parts_as_json() {
+        let reasoning = ContentPart::Reasoning(Reasoning::Text(ReasoningText {
+            text: "think".into(),
+            signature: Some("sig".into()),
+        }));
+        let rows = [
+            (reasoning, json!({"type": "reasoning", "text": "think", "signature": "sig"})),
+            (
+                ContentPart::Reasoning(Reasoning::Redacted(vec![1, 2, 3])),
+                json!({"type": "reasoning", "redacted": "AQID"}),
+            ),
+            (
+                ContentPart::CitedText(CitedText {
+                    text: "cited".into(),
+                    citations_json: r#"[{"title":"d"}]"#.into(),
+                }),
+                json!({"type": "cited-text", "text": "cited", "citations": [{"title": "d"}]}),
+            ),
+            (
+                ContentPart::ToolCall(weather_call()),
+                json!({"type": "tool-call", "id": "t1", "name": "get_weather", "input": {"city": "Paris"}}),
+            ),
+        ];
+        for (part, want) in rows {
+            assert_eq!(content_part_json(&part), want);
+        }
+    }
+
+    #[test]
+    fn generate_text_sets_reasoning_and_tool_calls_apart() {
+        let response = answer(vec![
+            ContentPart::Reasoning(Reasoning::Text(ReasoningText {
+                text: "The user asks.\nCall the tool.".into(),
+                signature: Some("sig".into()),
+            })),
+            ContentPart::Text("Let me check.".into()),
+            ContentPart::ToolCall(weather_call()),
+            ContentPart::Reasoning(Reasoning::Redacted(vec![0; 7])),
+        ]);
+        assert_eq!(
+            generate_text(&response),
+            "> The user asks.\n> Call the tool.\nLet me check.\ntool call get_weather({\"city\":\"Paris\"})\n> [redacted reasoning, 7 bytes]\n"
+        );
+        assert_eq!(generate_text(&answer(vec![ContentPart::Text("Hi".into())])), "Hi\n");
+        assert_eq!(generate_text(&answer(vec![ContentPart::Text("Hi\n".into())])), "Hi\n");
+    }
+
+    #[test]
+    fn text_view_lays_out_streamed_pieces() {
+        let mut view = TextView::default();
+        let mut out = String::new();
+        out += &view.reasoning("Thinking ");
+        out += &view.reasoning("hard\nabout ");
+        out += &view.reasoning("");
+        out += &view.reasoning("it");
+        out += &view.text("The ");
+        out += &view.text("answer");
+        out += &view.tool_call(&weather_call());
+        out += &view.text("Done.");
+        out += &view.finish();
+        assert_eq!(
+            out,
+            "> Thinking hard\n> about it\nThe answer\ntool call get_weather({\"city\":\"Paris\"})\nDone.\n"
+        );
+        let mut view = TextView::default();
+        assert_eq!(view.finish(), "", "nothing printed, nothing to end");
     }
 
     #[test]
