@@ -22,6 +22,7 @@
 //! }
 //! # Ok(()) }
 //! ```
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod engine;

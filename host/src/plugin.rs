@@ -19,7 +19,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
-use crate::outbound::{HttpClient, OutboundHooks};
+use crate::outbound::{HttpClient, InMemoryUpstream, OutboundHooks};
 use crate::policy::Policy;
 use crate::types::{
     CheckReport, ErrorKind, GenerateRequest, GenerateResponse, ProviderError, RerankRequest,
@@ -88,6 +88,8 @@ struct Inner {
     client: HttpClient,
     config: HostConfig,
     cache: CacheOutcome,
+    /// Answers outbound requests instead of `client` (benchmarks and tests only).
+    upstream: Option<InMemoryUpstream>,
 }
 
 impl std::fmt::Debug for Host {
@@ -106,6 +108,28 @@ impl Host {
     /// Compiling takes a fraction of a second to a few seconds (milliseconds from the cache),
     /// on the calling thread: from async code, call it through `spawn_blocking` or at startup.
     pub fn load(component_bytes: &[u8], config: HostConfig) -> anyhow::Result<Host> {
+        Self::load_inner(component_bytes, config, None)
+    }
+
+    /// Like [`Host::load`], but every outbound request the policy allows is answered by
+    /// `upstream` in memory instead of going to the network.
+    ///
+    /// For benchmarks and tests: it measures the sandbox and the component without a socket
+    /// (the in-process benchmarks compare it with the same Rust code called natively over an
+    /// in-memory transport). Everything else (policy, limits, deadlines) works as in `load`.
+    pub fn load_with_upstream(
+        component_bytes: &[u8],
+        config: HostConfig,
+        upstream: InMemoryUpstream,
+    ) -> anyhow::Result<Host> {
+        Self::load_inner(component_bytes, config, Some(upstream))
+    }
+
+    fn load_inner(
+        component_bytes: &[u8],
+        config: HostConfig,
+        upstream: Option<InMemoryUpstream>,
+    ) -> anyhow::Result<Host> {
         let engine = engine::new_engine(PoolLimits {
             max_instances: config.max_concurrent_calls,
             memory_limit_bytes: config.memory_limit_bytes,
@@ -124,7 +148,7 @@ impl Host {
             .map_err(anyhow::Error::from)
             .context("the component does not fit the model-provider world")?;
         let client = HttpClient::new()?;
-        Ok(Host { inner: Arc::new(Inner { pre, client, config, cache }) })
+        Ok(Host { inner: Arc::new(Inner { pre, client, config, cache, upstream }) })
     }
 
     /// The configuration this host was loaded with.
@@ -229,7 +253,8 @@ impl Host {
                 self.inner.client.clone(),
                 Policy::from_settings(settings),
                 config.max_response_bytes,
-            ),
+            )
+            .with_upstream(self.inner.upstream.clone()),
             limiter: MemoryLimiter { limit: config.memory_limit_bytes, exceeded: false },
         };
         let mut store = Store::new(self.engine(), state);
