@@ -645,6 +645,82 @@ mod tests {
         eprintln!("warm instantiate + open + generate: {:?} per call", started.elapsed() / 20);
     }
 
+    /// What the recording upstream saw: URI, `authorization`, body.
+    type Seen = Arc<std::sync::Mutex<Vec<(String, String, Vec<u8>)>>>;
+
+    /// An in-memory upstream answering Converse with the spec's §15.1 text fixture and
+    /// recording what it was sent.
+    fn recording_upstream(seen: Seen) -> InMemoryUpstream {
+        Arc::new(move |parts: &http::request::Parts, body: &[u8]| {
+            let authorization = parts
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            seen.lock().unwrap().push((parts.uri.to_string(), authorization, body.to_vec()));
+            http::Response::builder()
+                .header("content-type", "application/json")
+                .header("x-amzn-requestid", "req-1")
+                .body(bytes::Bytes::from_static(crate::bench::CONVERSE_TEXT_FIXTURE.as_bytes()))
+                .unwrap()
+        })
+    }
+
+    #[tokio::test]
+    async fn in_memory_upstream_answers_instead_of_the_network() {
+        let seen = Seen::default();
+        let host = Host::load_with_upstream(
+            crate::bundled_component(),
+            config(),
+            recording_upstream(seen.clone()),
+        )
+        .unwrap();
+        // No baseUrl: the request goes to the real regional endpoint, which the policy allows
+        // and the upstream answers without any network.
+        let settings = serde_json::json!({
+            "region": "us-east-1",
+            "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+            "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "languageModel": "amazon-bedrock|amazon.nova-lite-v1:0",
+        })
+        .to_string();
+        let answer = host.generate(&settings, request("Hello".into())).await.unwrap();
+        assert!(answer.text.starts_with("Let me count the \"r\"s"), "{}", answer.text);
+        assert_eq!(answer.usage.total_tokens, 79);
+        assert_eq!(answer.metadata.request_id.as_deref(), Some("req-1"));
+
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (uri, authorization, body) = &seen[0];
+        assert_eq!(
+            uri,
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse"
+        );
+        assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"));
+        let body: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(body.pointer("/messages/0/content/0/text"), Some(&Value::from("Hello")));
+    }
+
+    #[tokio::test]
+    async fn in_memory_upstream_answers_are_capped() {
+        let seen = Seen::default();
+        let config = HostConfig { max_response_bytes: 100, ..config() };
+        let host =
+            Host::load_with_upstream(crate::bundled_component(), config, recording_upstream(seen))
+                .unwrap();
+        let settings = serde_json::json!({
+            "region": "us-east-1",
+            "apiKey": "ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl",
+            "languageModel": "amazon-bedrock|amazon.nova-lite-v1:0",
+            "maxAttempts": 1,
+        })
+        .to_string();
+        let e = host.generate(&settings, request("Hello".into())).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse, "{e:?}");
+        assert!(e.message.contains("limit"), "{}", e.message);
+    }
+
     #[tokio::test]
     async fn memory_limit_is_reported_and_the_host_recovers() {
         let host = host(HostConfig { memory_limit_bytes: 4 * MIB, ..config() });

@@ -10,9 +10,28 @@ use bedrock_provider::api;
 use bedrock_provider::stream::testing;
 use bytes::Bytes;
 
+/// The component under test: `BENCH_COMPONENT=<file.wasm>` (to compare builds without
+/// rebuilding the host), else the bundled one.
+pub fn component() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| match component_override() {
+        Some(path) => std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        None => bedrock_gateway::bundled_component().to_vec(),
+    })
+}
+
+/// The file named by `BENCH_COMPONENT`, if any.
+pub fn component_override() -> Option<std::path::PathBuf> {
+    std::env::var_os("BENCH_COMPONENT").map(std::path::PathBuf::from)
+}
+
 /// SigV4 settings with the spec's example key pair; requests go to the real regional endpoint
 /// name, which the in-memory upstream answers (so the host's policy still runs).
 pub const SETTINGS: &str = r#"{"region":"us-east-1","accessKeyId":"AKIAIOSFODNN7EXAMPLE","secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","languageModel":"amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0"}"#;
+
+/// The same with a Bedrock API key (bearer) instead of SigV4: the difference between the two
+/// is the cost of signing.
+pub const SETTINGS_API_KEY: &str = r#"{"region":"us-east-1","apiKey":"ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl","languageModel":"amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0"}"#;
 
 /// The model ID the settings name.
 pub const MODEL_ID: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -118,16 +137,15 @@ pub fn recorded_stream() -> Vec<u8> {
 }
 
 /// An in-memory upstream answering Converse with the §15.1 fixture and ConverseStream with
-/// `stream`. A request without a SigV4 `authorization` header gets a 403, so a broken signing
-/// path cannot pass as fast.
+/// `stream`. A request without a SigV4 or bearer `authorization` header gets a 403, so a broken
+/// signing path cannot pass as fast.
 pub fn upstream(stream: Vec<u8>) -> InMemoryUpstream {
     let stream = Bytes::from(stream);
     let converse = Bytes::from_static(CONVERSE_TEXT_FIXTURE.as_bytes());
     Arc::new(move |parts: &http::request::Parts, _body: &[u8]| {
-        let signed = parts
-            .headers
-            .get("authorization")
-            .is_some_and(|v| v.as_bytes().starts_with(b"AWS4-HMAC-SHA256 "));
+        let signed = parts.headers.get("authorization").is_some_and(|v| {
+            v.as_bytes().starts_with(b"AWS4-HMAC-SHA256 ") || v.as_bytes().starts_with(b"Bearer ")
+        });
         let (status, content_type, body) = if !signed {
             (403, "application/json", Bytes::from_static(br#"{"message":"not signed"}"#))
         } else if parts.uri.path().ends_with("/converse-stream") {

@@ -27,9 +27,11 @@ impl Mode {
         Self { full, filters }
     }
 
-    /// Whether the section `name` was selected.
+    /// Whether the section `name` was selected (all are when none is named; `spin-*` loops
+    /// only run when named, and naming one selects no section).
     pub fn wants(&self, name: &str) -> bool {
-        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(f.as_str()))
+        self.filters.is_empty()
+            || self.filters.iter().any(|f| !f.starts_with("spin-") && name.contains(f.as_str()))
     }
 
     /// Rounds per measurement: `full` rounds in a real run, 1 in a smoke run.

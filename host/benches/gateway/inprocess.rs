@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bedrock_gateway::bench::CONVERSE_TEXT_FIXTURE;
 use bedrock_gateway::bench::{Summary, summarize};
 use bedrock_gateway::types as wit;
-use bedrock_gateway::{Host, HostConfig, bundled_component};
+use bedrock_gateway::{Host, HostConfig};
 use bedrock_provider::api;
 use bedrock_provider::auth;
 use bedrock_provider::client::Client;
@@ -16,7 +16,7 @@ use bedrock_provider::settings::Settings;
 use bedrock_provider::transport::mock::{Canned, MockTransport};
 use bedrock_provider::transport::{HttpRequest, Scheme};
 
-use crate::fixtures::{self, MODEL_ID, REJECTED_MODEL, REQUEST_ID, SETTINGS};
+use crate::fixtures::{self, MODEL_ID, REJECTED_MODEL, REQUEST_ID, SETTINGS, SETTINGS_API_KEY};
 use crate::harness::{Case, Mode, header, measure, row, time, verdict};
 
 /// Frames in the recorded-style throughput stream.
@@ -35,7 +35,7 @@ fn host(cache_dir: &std::path::Path, stream: Vec<u8>) -> Host {
         max_concurrent_calls: 8,
         ..HostConfig::default()
     };
-    Host::load_with_upstream(bundled_component(), config, fixtures::upstream(stream))
+    Host::load_with_upstream(fixtures::component(), config, fixtures::upstream(stream))
         .expect("the bundled component loads")
 }
 
@@ -62,7 +62,11 @@ fn stream_answer(chunks: &[Vec<u8>]) -> MockTransport {
 
 /// Natively: open, generate against the in-memory transport; returns the answer text.
 fn native_generate() -> String {
-    let client = Client::open(SETTINGS).expect("valid settings");
+    native_generate_with(SETTINGS)
+}
+
+fn native_generate_with(settings: &str) -> String {
+    let client = Client::open(settings).expect("valid settings");
     client.generate(&converse_answer(), fixtures::native_request(None)).expect("an answer").text
 }
 
@@ -97,6 +101,11 @@ async fn component_stream(host: &Host) -> (String, usize) {
 /// Checks that both sides give the same, expected answers before anything is timed.
 fn check_equivalence(rt: &tokio::runtime::Runtime, small: &Host, big: &Host, chunks: &[Vec<u8>]) {
     assert_eq!(native_generate(), fixtures::FIXTURE_TEXT);
+    assert_eq!(native_generate_with(SETTINGS_API_KEY), fixtures::FIXTURE_TEXT);
+    let answer = rt
+        .block_on(small.generate(SETTINGS_API_KEY, fixtures::wit_request(None)))
+        .expect("the component answers");
+    assert_eq!(answer.text, fixtures::FIXTURE_TEXT);
     let answer = rt
         .block_on(small.generate(SETTINGS, fixtures::wit_request(None)))
         .expect("the component answers");
@@ -210,6 +219,19 @@ fn one_call(mode: &Mode, rt: &tokio::runtime::Runtime, host: &Host) {
                 started.elapsed()
             })
         }),
+        Case::new("native api key", || {
+            black_box(native_generate_with(SETTINGS_API_KEY));
+        }),
+        Case::batch("component api key", |n| {
+            rt.block_on(async {
+                let started = Instant::now();
+                for _ in 0..n {
+                    let answer = host.generate(SETTINGS_API_KEY, fixtures::wit_request(None)).await;
+                    black_box(answer.expect("an answer"));
+                }
+                started.elapsed()
+            })
+        }),
         Case::new("native rejected", || {
             let client = Client::open(SETTINGS).expect("valid settings");
             let transport = converse_answer();
@@ -278,6 +300,25 @@ fn one_call(mode: &Mode, rt: &tokio::runtime::Runtime, host: &Host) {
         &s.paired("component rejected", "component instantiate", |r, i| r - i),
         time,
         "rejected - instantiate",
+    );
+    row("native: open + generate, API key (no signing)", &s.summary("native api key"), time, "");
+    row(
+        "component: open + generate, API key (no signing)",
+        &s.summary("component api key"),
+        time,
+        "",
+    );
+    row(
+        "native, derived: SigV4 signing",
+        &s.paired("native", "native api key", |a, b| a - b),
+        time,
+        "SigV4 - API key",
+    );
+    row(
+        "component, derived: SigV4 signing",
+        &s.paired("component", "component api key", |a, b| a - b),
+        time,
+        "SigV4 - API key",
     );
     row(
         "component, derived: build + sign + send + map",
@@ -421,4 +462,33 @@ fn streaming(
         time,
         "(component - native) / parts",
     );
+}
+
+/// Loops one operation for `SPIN_SECS` seconds (default 5), for a profiler.
+pub fn spin(what: &str, cache_dir: &std::path::Path) {
+    let secs: f64 = std::env::var("SPIN_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let rt = runtime();
+    let body = fixtures::stream_body(STREAM_DELTAS, STREAM_TEXT);
+    let chunks: Vec<Vec<u8>> = body.chunks(CHUNK).map(<[u8]>::to_vec).collect();
+    let host = host(cache_dir, body);
+    let started = Instant::now();
+    let mut calls = 0u64;
+    while started.elapsed().as_secs_f64() < secs {
+        match what {
+            "spin-generate" => {
+                let answer = rt.block_on(host.generate(SETTINGS, fixtures::wit_request(None)));
+                black_box(answer.expect("an answer"));
+            }
+            "spin-stream" => {
+                black_box(rt.block_on(component_stream(&host)));
+            }
+            _ => {
+                black_box(native_generate());
+                black_box(native_stream(&chunks));
+            }
+        }
+        calls += 1;
+    }
+    let per_call = started.elapsed().as_secs_f64() / calls as f64;
+    println!("{what}: {calls} calls, {} per call", time(per_call));
 }

@@ -1,6 +1,8 @@
 //! The gateway's benchmarks: `cargo bench -p bedrock-gateway --bench gateway [-- SECTION...]`.
 //!
-//! Sections: `size`, `inprocess`, `coldstart`, `floor` (all by default). Every figure is the
+//! Sections: `size`, `inprocess`, `coldstart`, `floor` (all by default); `spin-generate`,
+//! `spin-stream` and `spin-native` (only when named) loop one operation for a profiler
+//! (`SPIN_SECS`, default 5). Every figure is the
 //! median of several interleaved runs, with min and max, and ratios are taken against a
 //! baseline measured in the same run (see BENCHMARKS.md for the method and the results).
 //!
@@ -35,6 +37,12 @@ fn main() {
     if mode.wants("floor") {
         floor::run(&mode);
     }
+    // Only when named: loops for a profiler (`perf record`, `valgrind --tool=callgrind`).
+    for spin in ["spin-generate", "spin-stream", "spin-native"] {
+        if mode.filters.iter().any(|f| f == spin) {
+            inprocess::spin(spin, &tmp.join("cache"));
+        }
+    }
     println!("\nload average at the end: {}", load_average());
 }
 
@@ -64,13 +72,12 @@ fn load_average() -> String {
 
 /// The component's size.
 fn size() {
-    let bytes = bedrock_gateway::bundled_component().len() as f64;
+    let bytes = fixtures::component().len() as f64;
     let s = summarize(&[bytes]).expect("one value");
     header("Size", 1);
-    row(
-        "component (`bedrock_provider.wasm`, wasm profile)",
-        &s,
-        |b| format!("{:.0} KB", b / 1000.0),
-        &verdict(bytes < 400_000.0, "< 400 KB"),
-    );
+    let label = match fixtures::component_override() {
+        Some(path) => format!("component ({})", path.display()),
+        None => "component (bundled `bedrock_provider.wasm`, wasm profile)".to_string(),
+    };
+    row(&label, &s, |b| format!("{:.0} KB", b / 1000.0), &verdict(bytes < 400_000.0, "< 400 KB"));
 }
