@@ -418,7 +418,7 @@ fn streaming(
         &verdict(component.median >= 300.0, ">= 300 MB/s"),
     );
     row(
-        "ratio native / component time",
+        "ratio component / native time",
         &s.paired("component decode", "native decode", |c, n| c / n),
         |x| format!("{x:.2}x"),
         "",
