@@ -78,6 +78,8 @@
 //! With [`Host::stream`], rebuild the assistant turn from the parts before sending it back:
 //! each reasoning block is its `reasoning-delta` texts joined plus the signature of its last
 //! delta, each tool call is its `tool-call-end` part, in block (`index`) order.
+
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod engine;

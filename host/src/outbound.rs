@@ -6,6 +6,9 @@
 //! connections survive from one call to the next while each call still gets a fresh sandbox.
 //! The guest's connect, first-byte and between-bytes timeouts are honoured per request, and
 //! response bodies are capped.
+//!
+//! Benchmarks and tests can replace the network with an [`InMemoryUpstream`]: the policy still
+//! decides, but an allowed request is answered by a function instead of the pooled client.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -257,19 +260,54 @@ fn hyper_error(h: &hyper::Error) -> Error {
     }
 }
 
+/// Answers outbound requests in memory, in place of the network: it receives the request head
+/// and the whole request body, and returns the complete response.
+///
+/// For benchmarks and tests only (see [`crate::Host::load_with_upstream`]): it measures or
+/// exercises the component and the host without a socket. The outbound policy still applies;
+/// the response body cap too.
+pub type InMemoryUpstream =
+    Arc<dyn Fn(&http::request::Parts, &[u8]) -> Response<Bytes> + Send + Sync>;
+
 /// The `wasi:http` hooks of one call: its policy, the shared client, and the body cap.
 pub struct OutboundHooks {
     client: HttpClient,
     policy: Policy,
     max_response_bytes: u64,
+    upstream: Option<InMemoryUpstream>,
 }
 
 impl OutboundHooks {
     /// Hooks that send what `policy` allows through `client`, refusing bodies over
     /// `max_response_bytes`.
     pub fn new(client: HttpClient, policy: Policy, max_response_bytes: u64) -> Self {
-        Self { client, policy, max_response_bytes }
+        Self { client, policy, max_response_bytes, upstream: None }
     }
+
+    /// Answers allowed requests with `upstream` instead of sending them (benchmarks, tests).
+    pub fn with_upstream(mut self, upstream: Option<InMemoryUpstream>) -> Self {
+        self.upstream = upstream;
+        self
+    }
+}
+
+/// Answers `request` with `upstream`: reads the guest's body, calls it, caps the answer.
+async fn answer_in_memory(
+    upstream: InMemoryUpstream,
+    request: Request<WasiBody>,
+    cap: u64,
+) -> Result<(Response<WasiBody>, IoFuture), Error> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let response = upstream(&parts, &body);
+    let length = response.body().len() as u64;
+    if length > cap {
+        return Err(Error::HttpResponseBodySize(Some(length)));
+    }
+    let response = response.map(|bytes| {
+        http_body_util::Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+    });
+    Ok((response, Box::new(async { Ok(()) }) as IoFuture))
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -287,13 +325,18 @@ impl WasiHttpHooks for OutboundHooks {
         let decision = policy::decide(&self.policy, &scheme, &authority);
         let client = self.client.clone();
         let cap = self.max_response_bytes;
+        let upstream = self.upstream.clone();
         Box::new(async move {
-            let method = request.method().clone();
-            let path = request.uri().path().to_string();
             if let Decision::Deny(reason) = decision {
+                let (method, path) = (request.method(), request.uri().path());
                 tracing::debug!(%method, %authority, %path, %reason, "outbound request denied");
                 return Err(Error::HttpRequestDenied);
             }
+            if let Some(upstream) = upstream {
+                return answer_in_memory(upstream, request, cap).await;
+            }
+            let method = request.method().clone();
+            let path = request.uri().path().to_string();
             let options = options.unwrap_or_default();
             let started = Instant::now();
             let response = match client.send(request, options).await {

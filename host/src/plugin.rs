@@ -21,7 +21,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::IoError;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
-use crate::outbound::{self, HttpClient, OutboundHooks};
+use crate::outbound::{self, HttpClient, InMemoryUpstream, OutboundHooks};
 use crate::policy::{Policy, Rules};
 use crate::types::{
     CheckReport, ErrorKind, GenerateRequest, GenerateResponse, ProviderError, RerankRequest,
@@ -106,6 +106,8 @@ struct Inner {
     client: HttpClient,
     config: HostConfig,
     cache: CacheOutcome,
+    /// Answers outbound requests instead of `client` (benchmarks and tests only).
+    upstream: Option<InMemoryUpstream>,
 }
 
 impl std::fmt::Debug for Host {
@@ -124,6 +126,28 @@ impl Host {
     /// Compiling takes a fraction of a second to a few seconds (milliseconds from the cache),
     /// on the calling thread: from async code, call it through `spawn_blocking` or at startup.
     pub fn load(component_bytes: &[u8], config: HostConfig) -> anyhow::Result<Host> {
+        Self::load_inner(component_bytes, config, None)
+    }
+
+    /// Like [`Host::load`], but every outbound request the policy allows is answered by
+    /// `upstream` in memory instead of going to the network.
+    ///
+    /// For benchmarks and tests: it measures the sandbox and the component without a socket
+    /// (the in-process benchmarks compare it with the same Rust code called natively over an
+    /// in-memory transport). Everything else (policy, limits, deadlines) works as in `load`.
+    pub fn load_with_upstream(
+        component_bytes: &[u8],
+        config: HostConfig,
+        upstream: InMemoryUpstream,
+    ) -> anyhow::Result<Host> {
+        Self::load_inner(component_bytes, config, Some(upstream))
+    }
+
+    fn load_inner(
+        component_bytes: &[u8],
+        config: HostConfig,
+        upstream: Option<InMemoryUpstream>,
+    ) -> anyhow::Result<Host> {
         let engine = engine::new_engine(PoolLimits {
             max_instances: config.max_concurrent_calls,
             memory_limit_bytes: config.memory_limit_bytes,
@@ -143,7 +167,7 @@ impl Host {
             .map_err(anyhow::Error::from)
             .context("the component does not fit the model-provider world")?;
         let client = HttpClient::new()?;
-        Ok(Host { inner: Arc::new(Inner { pre, client, config, cache }) })
+        Ok(Host { inner: Arc::new(Inner { pre, client, config, cache, upstream }) })
     }
 
     /// The configuration this host was loaded with.
@@ -250,7 +274,8 @@ impl Host {
                 self.inner.client.clone(),
                 Policy::with_rules(settings, Rules { allow_base_urls: config.allow_base_urls }),
                 config.max_response_bytes,
-            ),
+            )
+            .with_upstream(self.inner.upstream.clone()),
             limiter: MemoryLimiter { limit: config.memory_limit_bytes, exceeded: false },
         };
         let mut store = Store::new(self.engine(), state);
@@ -664,6 +689,82 @@ mod tests {
             );
         }
         eprintln!("warm instantiate + open + generate: {:?} per call", started.elapsed() / 20);
+    }
+
+    /// What the recording upstream saw: URI, `authorization`, body.
+    type Seen = Arc<std::sync::Mutex<Vec<(String, String, Vec<u8>)>>>;
+
+    /// An in-memory upstream answering Converse with the spec's §15.1 text fixture and
+    /// recording what it was sent.
+    fn recording_upstream(seen: Seen) -> InMemoryUpstream {
+        Arc::new(move |parts: &http::request::Parts, body: &[u8]| {
+            let authorization = parts
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            seen.lock().unwrap().push((parts.uri.to_string(), authorization, body.to_vec()));
+            http::Response::builder()
+                .header("content-type", "application/json")
+                .header("x-amzn-requestid", "req-1")
+                .body(bytes::Bytes::from_static(crate::bench::CONVERSE_TEXT_FIXTURE.as_bytes()))
+                .unwrap()
+        })
+    }
+
+    #[tokio::test]
+    async fn in_memory_upstream_answers_instead_of_the_network() {
+        let seen = Seen::default();
+        let host = Host::load_with_upstream(
+            crate::bundled_component(),
+            config(),
+            recording_upstream(seen.clone()),
+        )
+        .unwrap();
+        // No baseUrl: the request goes to the real regional endpoint, which the policy allows
+        // and the upstream answers without any network.
+        let settings = serde_json::json!({
+            "region": "us-east-1",
+            "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+            "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "languageModel": "amazon-bedrock|amazon.nova-lite-v1:0",
+        })
+        .to_string();
+        let answer = host.generate(&settings, request("Hello".into())).await.unwrap();
+        assert!(answer.text.starts_with("Let me count the \"r\"s"), "{}", answer.text);
+        assert_eq!(answer.usage.total_tokens, 79);
+        assert_eq!(answer.metadata.request_id.as_deref(), Some("req-1"));
+
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (uri, authorization, body) = &seen[0];
+        assert_eq!(
+            uri,
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse"
+        );
+        assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"));
+        let body: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(body.pointer("/messages/0/content/0/text"), Some(&Value::from("Hello")));
+    }
+
+    #[tokio::test]
+    async fn in_memory_upstream_answers_are_capped() {
+        let seen = Seen::default();
+        let config = HostConfig { max_response_bytes: 100, ..config() };
+        let host =
+            Host::load_with_upstream(crate::bundled_component(), config, recording_upstream(seen))
+                .unwrap();
+        let settings = serde_json::json!({
+            "region": "us-east-1",
+            "apiKey": "ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl",
+            "languageModel": "amazon-bedrock|amazon.nova-lite-v1:0",
+            "maxAttempts": 1,
+        })
+        .to_string();
+        let e = host.generate(&settings, request("Hello".into())).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidResponse, "{e:?}");
+        assert!(e.message.contains("larger than the gateway host allows"), "{}", e.message);
     }
 
     #[tokio::test]
