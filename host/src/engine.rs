@@ -29,6 +29,12 @@ const TABLES_PER_COMPONENT: u32 = 4;
 /// Wasm page size: pool slots are whole pages.
 const WASM_PAGE: usize = 64 * 1024;
 
+/// Linear memory kept resident per pool slot: above the component's initial 1.2 MiB (a 1 MiB
+/// stack plus data) and a chat call's heap.
+const KEEP_RESIDENT_BYTES: usize = 4 << 20;
+/// Table memory kept resident per pool slot.
+const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;
+
 /// Sizing of the engine's instance pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolLimits {
@@ -54,6 +60,13 @@ pub fn new_engine(limits: PoolLimits) -> anyhow::Result<Engine> {
         .total_tables(n.saturating_mul(TABLES_PER_COMPONENT))
         .total_stacks(n)
         .max_memory_size(memory);
+    // A freed slot is reset with `memset` over the pages the call touched (found with the
+    // PAGEMAP_SCAN ioctl where the kernel has it, Linux 6.7+) instead of `madvise`, so the next
+    // call does not fault its stack and heap in again: -25% per call in the benchmark. The price
+    // is RSS: each warm slot keeps what it touched (about 1.5 MiB for a chat call) resident.
+    pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_TABLE_BYTES)
+        .pagemap_scan(wasmtime::Enabled::Auto);
 
     let mut config = Config::new();
     config

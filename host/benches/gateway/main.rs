@@ -1,6 +1,6 @@
 //! The gateway's benchmarks: `cargo bench -p bedrock-gateway --bench gateway [-- SECTION...]`.
 //!
-//! Sections: `size`, `inprocess`, `coldstart`, `floor` (all by default); `spin-generate`,
+//! Sections: `size`, `inprocess`, `coldstart`, `serve` (all by default); `spin-generate`,
 //! `spin-stream` and `spin-native` (only when named) loop one operation for a profiler
 //! (`SPIN_SECS`, default 5). Every figure is the
 //! median of several interleaved runs, with min and max, and ratios are taken against a
@@ -11,9 +11,9 @@
 
 mod coldstart;
 mod fixtures;
-mod floor;
 mod harness;
 mod inprocess;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -34,8 +34,8 @@ fn main() {
     if mode.wants("coldstart") {
         coldstart::run(&mode, &tmp);
     }
-    if mode.wants("floor") {
-        floor::run(&mode);
+    if mode.wants("serve") {
+        serve::run(&mode, &tmp);
     }
     // Only when named: loops for a profiler (`perf record`, `valgrind --tool=callgrind`).
     for spin in ["spin-generate", "spin-stream", "spin-native"] {

@@ -1,0 +1,244 @@
+//! `serve` under load: the gateway binary (release under `cargo bench`) in front of the canned
+//! upstream, measured in the same interleaved runs as the direct-to-upstream floor.
+//!
+//! The gateway runs as its own process so that [`ProcessProbe`] charges it only with its own
+//! CPU: the load generator runs in this process and the canned upstream on threads of this
+//! process, so neither counts.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bedrock_gateway::bench::{
+    CannedUpstream, LoadConfig, LoadReport, LoadSummary, LoadTarget, ProcessProbe, Summary,
+    compare, summarize,
+};
+
+use crate::fixtures::{self, FIXTURE_TEXT};
+use crate::harness::{Mode, header, row, time, verdict};
+
+/// The gateway binary cargo built for this benchmark.
+const GATEWAY: &str = env!("CARGO_BIN_EXE_bedrock-gateway");
+/// The Converse request the floor target sends: what the gateway sends for [`CHAT_BODY`].
+const CONVERSE_BODY: &str = r#"{"messages":[{"role":"user","content":[{"text":"How many r's are in strawberry?"}]}],"inferenceConfig":{"maxTokens":512}}"#;
+/// The OpenAI-style request the gateway target sends.
+const CHAT_BODY: &str = r#"{"model":"amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0","messages":[{"role":"user","content":"How many r's are in strawberry?"}],"max_tokens":512}"#;
+/// Concurrency of the throughput target; the latency target is at concurrency 1.
+const CONCURRENCY: usize = 32;
+
+/// A running `bedrock-gateway serve`, killed when dropped.
+struct Gateway {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Gateway {
+    fn start(settings: &Path, cache_dir: &Path) -> Self {
+        let addr = free_port();
+        let mut command = Command::new(GATEWAY);
+        if let Some(path) = fixtures::component_override() {
+            command.arg("--component").arg(path);
+        }
+        let child = command
+            .arg("--settings")
+            .arg(settings)
+            .arg("--cache-dir")
+            .arg(cache_dir)
+            .args(["serve", "--listen", &addr.to_string()])
+            .args(["--max-concurrency", "64"])
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            // The access log (one line per request) is written as in production, then dropped.
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the gateway binary starts");
+        let gateway = Gateway { child, addr };
+        gateway.wait_ready(Duration::from_secs(60));
+        gateway
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn uri(&self, path: &str) -> http::Uri {
+        format!("http://{}{path}", self.addr).parse().expect("a URI")
+    }
+
+    /// Polls `/readyz` (which opens a client with the settings in a sandbox) until it answers.
+    fn wait_ready(&self, limit: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Ok((200, _)) = http_request(self.addr, "GET", "/readyz", "") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the gateway was not ready within {limit:?}");
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (bound, read, released: the gateway binds it a moment later).
+fn free_port() -> SocketAddr {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+}
+
+/// One HTTP/1.1 request on a fresh connection: (status, body). For set-up and checks only;
+/// the measurements use the load generator.
+fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut tcp = TcpStream::connect(addr)?;
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        tcp,
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    tcp.read_to_string(&mut response)?;
+    let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    Ok((status, body))
+}
+
+/// Runs the section: floor and gateway at concurrency 1 and 32, interleaved.
+pub fn run(mode: &Mode, tmp: &Path) {
+    let upstream = CannedUpstream::start(1).expect("the canned upstream starts");
+    let settings = tmp.join("serve-settings.json");
+    let json = serde_json::json!({
+        "region": "us-east-1",
+        "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+        "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "baseUrl": upstream.base_url(),
+        "languageModel": "amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    });
+    std::fs::write(&settings, json.to_string()).expect("settings written");
+    // Kept between runs: compiling the component is the cold-start section's business.
+    let gateway = Gateway::start(&settings, &tmp.join("serve-cache"));
+
+    // The answer through the gateway is the upstream's fixture, mapped to OpenAI's shape.
+    let (status, body) =
+        http_request(gateway.addr, "POST", "/v1/chat/completions", CHAT_BODY).expect("a reply");
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(answer["choices"][0]["message"]["content"], FIXTURE_TEXT, "{body}");
+    // Settle after the first call (lazy allocations, the pool's first slots), then read idle.
+    std::thread::sleep(Duration::from_millis(200));
+    let idle_rss =
+        ProcessProbe::new(gateway.pid()).sample().expect("the gateway's /proc").rss_bytes;
+
+    let direct_uri = format!(
+        "{}/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
+        upstream.base_url()
+    );
+    let direct = LoadTarget::post_json("direct", direct_uri.parse().expect("a URI"), CONVERSE_BODY);
+    let mut through =
+        LoadTarget::post_json("serve", gateway.uri("/v1/chat/completions"), CHAT_BODY);
+    through.process = Some(gateway.pid());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the load generator");
+    let rounds = mode.rounds(5);
+    let (warmup, duration) = if mode.full {
+        (Duration::from_millis(300), Duration::from_secs(2))
+    } else {
+        (Duration::from_millis(20), Duration::from_millis(100))
+    };
+    let targets = [direct, through];
+    let load = |concurrency| {
+        let config = LoadConfig { concurrency, warmup, duration };
+        let reports = runtime.block_on(compare(&targets, &config, rounds));
+        for (target, runs) in targets.iter().zip(&reports) {
+            let errors: u64 = runs.iter().map(|r| r.errors).sum();
+            let first = runs.iter().find_map(|r| r.first_error.clone());
+            assert_eq!(errors, 0, "{} at c={concurrency}: {first:?}", target.name);
+        }
+        reports
+    };
+    let c1 = load(1);
+    let c32 = load(CONCURRENCY);
+
+    header(
+        "`serve` vs the network floor (load generator -> [gateway ->] canned upstream, loopback)",
+        rounds,
+    );
+    print_target(&c1[0], &c1[1], 1);
+    let p50_gap = paired(&c1[1], &c1[0], |g, d| g.p50.as_secs_f64() - d.p50.as_secs_f64());
+    row(
+        "c=1: p50 latency, serve - direct",
+        &p50_gap,
+        time,
+        &verdict(p50_gap.median <= 0.000_15, "<= 0.15 ms"),
+    );
+    print_target(&c32[0], &c32[1], CONCURRENCY);
+    let serve32 = LoadSummary::of(&c32[1]).expect("runs");
+    row(
+        "c=32: serve requests/s",
+        &serve32.requests_per_sec,
+        |x| format!("{x:.0}"),
+        &verdict(serve32.requests_per_sec.median >= 10_000.0, ">= 10,000"),
+    );
+    let share = paired(&c32[1], &c32[0], |g, d| g.requests_per_sec / d.requests_per_sec);
+    row("c=32: serve / direct requests/s", &share, |x| format!("{x:.3}"), "");
+    let cpu1 = LoadSummary::of(&c1[1]).and_then(|s| s.cpu_per_request).expect("the gateway's CPU");
+    row("c=1: gateway CPU per request", &cpu1, time, "");
+    let cpu32 = serve32.cpu_per_request.expect("the gateway's CPU");
+    row(
+        "c=32: gateway CPU per request",
+        &cpu32,
+        time,
+        &verdict(cpu32.median <= 0.000_1, "<= 0.1 ms"),
+    );
+    let mib = |b: f64| format!("{:.1} MiB", b / 1_048_576.0);
+    let idle = summarize(&[idle_rss as f64]).expect("one value");
+    row("gateway RSS idle (after one request)", &idle, mib, "1 reading");
+    row("gateway RSS at c=32 (end of each run)", &serve32.rss_bytes.expect("RSS"), mib, "");
+    drop(gateway);
+    drop(upstream);
+}
+
+/// req/s, p50 and p99 of the floor and the gateway at one concurrency.
+fn print_target(direct: &[LoadReport], serve: &[LoadReport], c: usize) {
+    for (name, runs) in [("direct", direct), ("serve", serve)] {
+        let s = LoadSummary::of(runs).expect("runs");
+        if !(name == "serve" && c == CONCURRENCY) {
+            row(
+                &format!("c={c}: {name} requests/s"),
+                &s.requests_per_sec,
+                |x| format!("{x:.0}"),
+                "",
+            );
+        }
+        row(&format!("c={c}: {name} p50 latency"), &s.p50, time, "");
+        row(&format!("c={c}: {name} p99 latency"), &s.p99, time, "");
+    }
+}
+
+/// `f(a, b)` for the runs of the same round, summarised.
+fn paired(
+    a: &[LoadReport],
+    b: &[LoadReport],
+    f: impl Fn(&LoadReport, &LoadReport) -> f64,
+) -> Summary {
+    let values: Vec<f64> = a.iter().zip(b).map(|(x, y)| f(x, y)).collect();
+    summarize(&values).expect("runs")
+}
