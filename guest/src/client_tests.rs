@@ -243,7 +243,11 @@ fn inference_profile_auto_retries_once_through_the_geo_profile() {
 fn a_2xx_that_is_not_a_stream_is_an_error_not_an_empty_answer() {
     let t = MockTransport::new([Canned::json(
         200,
-        r#"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}"#,
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/converse/unknown-operation.json"
+        ))
+        .trim_ascii_end(),
     )]);
     let e = client(SIGV4).stream(&t, chat("Hi")).err().unwrap();
     assert_eq!(e.kind, ErrorKind::InvalidResponse);

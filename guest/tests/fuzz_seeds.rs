@@ -63,3 +63,36 @@ fn converse_request_seeds_keep_their_properties() {
     let seen = replay("converse_request", checks::converse_request::check);
     assert!(seen.ok >= 4 && seen.err >= 3, "{seen:?}");
 }
+
+/// The `event_stream` seeds that are spec vectors are raw copies (libFuzzer reads raw bytes) of
+/// the hex / base64 text in the repository's `fixtures/eventstream/`; they must stay equal.
+/// (The `converse_response` seeds are links to `fixtures/converse/`, so they cannot drift.)
+#[test]
+fn event_stream_seeds_of_spec_vectors_are_the_fixtures() {
+    use base64::Engine as _;
+    macro_rules! fixture_file {
+        ($name:literal) => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/eventstream/", $name))
+                .trim_ascii()
+        };
+    }
+    let hex = |text: &str| hex::decode(text.replace('\n', "")).unwrap();
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.decode(text).unwrap();
+    let pairs = [
+        ("tv1-no-headers.bin", hex(fixture_file!("tv1.hex"))),
+        ("tv2-one-header.bin", hex(fixture_file!("tv2.hex"))),
+        ("tv3-all-header-types.bin", hex(fixture_file!("tv3.hex"))),
+        ("tv4-converse-stream.bin", b64(fixture_file!("tv4.base64"))),
+        ("tv4-converse-stream.bin", hex(fixture_file!("tv4-frames.hex"))),
+        ("tv5-model-stream-error.bin", b64(fixture_file!("tv5.base64"))),
+        ("tv5-model-stream-error.bin", hex(fixture_file!("tv5.hex"))),
+        ("tv6-throttling.bin", hex(fixture_file!("tv6.hex"))),
+        ("tv7-invoke-chunk.bin", hex(fixture_file!("tv7.hex"))),
+        ("tv8-block-stop.bin", hex(fixture_file!("tv8.hex"))),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/event_stream");
+    for (seed, fixture) in pairs {
+        assert!(!fixture.is_empty(), "{seed}");
+        assert_eq!(std::fs::read(dir.join(seed)).unwrap(), fixture, "{seed}");
+    }
+}

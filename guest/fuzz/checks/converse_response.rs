@@ -17,16 +17,17 @@ use serde_json::{Map, Value, json};
 
 use super::{Outcomes, word};
 
-/// The fixtures the mutations start from (the committed seeds, verbatim spec fixtures).
+/// The fixtures the mutations start from: the verbatim spec fixtures in the repository's
+/// `fixtures/converse/`, which are also this target's seeds (`seeds/converse_response/` links them).
 const FIXTURES: [&str; 8] = [
-    include_str!("../seeds/converse_response/s6-application-inference-profile.json"),
-    include_str!("../seeds/converse_response/s15.1-text.json"),
-    include_str!("../seeds/converse_response/s15.2-reasoning.json"),
-    include_str!("../seeds/converse_response/s15.3-tool-use-stop-sequence-null.json"),
-    include_str!("../seeds/converse_response/s15.4-citations.json"),
-    include_str!("../seeds/converse_response/s15.5-guardrail-intervened.json"),
-    include_str!("../seeds/converse_response/s15.6-foundation-model-arn.json"),
-    include_str!("../seeds/converse_response/s2.2-unknown-operation.json"),
+    include_str!("../../../fixtures/converse/application-inference-profile.json"),
+    include_str!("../../../fixtures/converse/text.json"),
+    include_str!("../../../fixtures/converse/reasoning.json"),
+    include_str!("../../../fixtures/converse/tool-use-stop-sequence-null.json"),
+    include_str!("../../../fixtures/converse/citations.json"),
+    include_str!("../../../fixtures/converse/guardrail-intervened.json"),
+    include_str!("../../../fixtures/converse/foundation-model-arn.json"),
+    include_str!("../../../fixtures/converse/unknown-operation.json"),
 ];
 
 /// Every `stopReason` Bedrock documents (spec §6).

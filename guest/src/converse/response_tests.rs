@@ -7,77 +7,23 @@ use super::{finish_reason, finish_reason_name, parse_response, usage_from_json};
 use crate::api::*;
 
 // ---- fixtures: spec §6 (issue-14117) and §15.1-15.6, and the §2.2 UnknownOperation body ----
+// (verbatim, from the repository's `fixtures/converse/`)
 
-const UNKNOWN_OPERATION: &str = r##"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}"##;
+/// A file under the repository's `fixtures/`, without its final newline.
+macro_rules! fixture_file {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/", $path)).trim_ascii_end()
+    };
+}
 
-const MINIMAL_14117: &str = r##"{
-  "metrics": {"latencyMs": 1331},
-  "output": {"message": {"content": [{"text": "hello"}], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0,
-            "cacheWriteInputTokens": 0, "inputTokens": 12, "outputTokens": 4, "serverToolUsage": {}, "totalTokens": 16}
-}"##;
-
-const TEXT_15_1: &str = r##"{
-  "metrics": {"latencyMs": 1864},
-  "output": {"message": {"content": [{"text": "Let me count the \"r\"s in \"strawberry\":\n\ns-t-**r**-a-w-b-e-**r**-**r**-y\n\nThere are **3** \"r\"s in \"strawberry.\""}], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 22, "outputTokens": 57, "serverToolUsage": {}, "totalTokens": 79}
-}"##;
-
-const REASONING_15_2: &str = r##"{
-  "metrics": {"latencyMs": 2202},
-  "output": {"message": {"content": [
-    {"reasoningContent": {"reasoningText": {
-      "signature": "EvYBCkgICxABGAIqQA9E9VC377UnbjdfXCw4RwQaaIXsqocZKzI3WwWtXT/wBjzAkBOfIiVkP/mhvsPGb5oQW/2j+E1tZcNFoXIb26YSDBTSbDrbHwXJoAl3/hoMA/Qo4rIHvObP/yBrIjAT+l69mh9k7evFO+w+ransSD5YGq4hYrieOyJH3k/zHv8nBJwiz3Nlrb3jNFi2Ib0qXJH7BIK0hR85yYIoccReoJUpeLEMxeWbsO6f0EpOSMSi3YDLd1U9NAw7Itjeay1fEBPHwvawt2M4e/rn52SsuEz3p2DfOZm+N3bnL63rg0Cb9lFcp3k5kuU1h6hcGAE=",
-      "text": "Let me count the r's in \"strawberry\":\n\ns-t-r-a-w-b-e-r-r-y\n\nThere are 3 r's."}}},
-    {"text": "There are **3** r's in \"strawberry\":\n\n1. st**r**awbe**r****r**y"}
-  ], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 51, "outputTokens": 78, "serverToolUsage": {}, "totalTokens": 129}
-}"##;
-
-const TOOL_USE_15_3: &str = r##"{
-  "additionalModelResponseFields": {"stop_sequence": null},
-  "metrics": {"latencyMs": 2025},
-  "output": {"message": {"content": [{"toolUse": {"input": {"query": "SELECT Id FROM Account"}, "name": "querySalesforce",
-      "toolUseId": "tooluse_j6gIgqF8PljNKBylAe15oP", "type": "tool_use"}}], "role": "assistant"}},
-  "stopReason": "tool_use",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 674, "outputTokens": 36, "serverToolUsage": {}, "totalTokens": 710}
-}"##;
-
-const CITATIONS_15_4: &str = r##"{
-  "metrics": {"latencyMs": 3620},
-  "output": {"message": {"content": [
-    {"text": "Based on the attached PDF, I cannot provide a definition of what the AI SDK is in one sentence because the document does not actually define or explain what the AI SDK is. "},
-    {"citationsContent": {
-      "citations": [{"location": {"documentPage": {"documentIndex": 0, "end": 2, "start": 1}},
-                     "sourceContent": [{"text": "In the next section, you will learn about the difference between models\r\nproviders and models, and which ones are available in the AI SDK."}],
-                     "title": "document-1"}],
-      "content": [{"text": "The document only mentions that \"in the next section, you will learn about the difference between models providers and models, and which ones are available in the AI SDK,\""}]}},
-    {"text": " but it does not provide any explanation of what the AI SDK itself is."}
-  ], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 2798, "outputTokens": 103, "serverToolUsage": {}, "totalTokens": 2901}
-}"##;
-
-const GUARDRAIL_15_5: &str = r##"{
-  "metrics": {"latencyMs": 412},
-  "output": {"message": {"content": [{"text": "Sorry, the model cannot answer this question."}], "role": "assistant"}},
-  "stopReason": "guardrail_intervened",
-  "trace": {"guardrail": {"inputAssessment": {"1abcd2ef34gh": {"topicPolicy": {"topics": [{"action": "BLOCKED", "name": "Restricted topic", "type": "DENY"}]}}}}},
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 18, "outputTokens": 12, "serverToolUsage": {}, "totalTokens": 30}
-}"##;
-
-const NOVA_ARN_15_6: &str = r##"{"metrics": {"latencyMs": 532},
- "output": {"message": {"content": [{"text": "Sorry, I can't respond in a way that might seem like I'm ignoring your instructions. However, I'm here to help you with any questions or concerns you may have. Just let me know how I can assist you!"}], "role": "assistant"}},
- "stopReason": "end_turn",
- "usage": {"inputTokens": 5, "outputTokens": 50, "serverToolUsage": {}, "totalTokens": 55}}"##;
+const UNKNOWN_OPERATION: &str = fixture_file!("converse/unknown-operation.json");
+const MINIMAL_14117: &str = fixture_file!("converse/application-inference-profile.json");
+const TEXT_15_1: &str = fixture_file!("converse/text.json");
+const REASONING_15_2: &str = fixture_file!("converse/reasoning.json");
+const TOOL_USE_15_3: &str = fixture_file!("converse/tool-use-stop-sequence-null.json");
+const CITATIONS_15_4: &str = fixture_file!("converse/citations.json");
+const GUARDRAIL_15_5: &str = fixture_file!("converse/guardrail-intervened.json");
+const NOVA_ARN_15_6: &str = fixture_file!("converse/foundation-model-arn.json");
 
 const MODEL: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 

@@ -827,7 +827,11 @@ fn unknown_operation_on_http_200() {
     let e = from_http(
         200,
         &[("x-amzn-requestid".into(), "r-200".into())],
-        br#"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}"#,
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/converse/unknown-operation.json"
+        ))
+        .trim_ascii_end(),
         &ctx(),
     );
     assert_eq!(e.kind, InvalidResponse);

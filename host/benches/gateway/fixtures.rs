@@ -99,14 +99,18 @@ pub fn native_request(model: Option<&str>) -> api::GenerateRequest {
     }
 }
 
+/// Spec §10.3 TV-4's decoded events, one `<:event-type> <payload>` per line.
+const TV4_EVENTS: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/eventstream/tv4-events.txt"));
+
 /// A ConverseStream body in the style of the recorded ones (spec §10.3 TV-4: every event
-/// padded with a `p` field), with `deltas` text deltas of `text_len` characters each.
+/// padded with a `p` field): TV-4's `messageStart`, `deltas` text deltas of `text_len`
+/// characters each, then TV-4's `contentBlockStop`, `messageStop` and `metadata`.
 pub fn stream_body(deltas: usize, text_len: usize) -> Vec<u8> {
     const PAD: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012";
-    let mut out = testing::event(
-        "messageStart",
-        r#"{"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012","role":"assistant"}"#,
-    );
+    let tv4: Vec<(&str, &str)> = TV4_EVENTS.lines().filter_map(|l| l.split_once(' ')).collect();
+    assert_eq!(tv4.len(), 6, "TV-4 has six events");
+    let mut out = testing::event(tv4[0].0, tv4[0].1);
     let words = ["straw", "berry", " has", " three", " r", "'s", ".", " Count", " them", ":"];
     for i in 0..deltas {
         let mut text = String::new();
@@ -119,15 +123,9 @@ pub fn stream_body(deltas: usize, text_len: usize) -> Vec<u8> {
             format!(r#"{{"contentBlockIndex":0,"delta":{{"text":"{text}"}},"p":"{pad}"}}"#);
         out.extend(testing::event("contentBlockDelta", &payload));
     }
-    out.extend(testing::event("contentBlockStop", r#"{"contentBlockIndex":0,"p":"ab"}"#));
-    out.extend(testing::event(
-        "messageStop",
-        r#"{"additionalModelResponseFields":{"delta":{"stop_sequence":null}},"p":"abcdefghijklmnopqrstuvw","stopReason":"end_turn"}"#,
-    ));
-    out.extend(testing::event(
-        "metadata",
-        r#"{"metrics":{"latencyMs":802},"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS","usage":{"inputTokens":12,"outputTokens":5,"serverToolUsage":{},"totalTokens":17}}"#,
-    ));
+    for (event_type, payload) in &tv4[3..] {
+        out.extend(testing::event(event_type, payload));
+    }
     out
 }
 

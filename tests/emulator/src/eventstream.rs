@@ -164,37 +164,15 @@ mod tests {
     use super::*;
     use crate::fixtures;
 
-    const TV4_FRAMES: [&str; 6] = [
-        "000000b400000052050041650b3a6576656e742d7479706507000c6d65737361676553746172740d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b2270223a226162636465666768696a6b6c6d6e6f707172737475767778797a4142434445464748494a4b4c4d4e4f505152535455565758595a303132222c22726f6c65223a22617373697374616e74227d9f5f7f2d",
-        "000000b300000057c74a69fa0b3a6576656e742d74797065070011636f6e74656e74426c6f636b44656c74610d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b22636f6e74656e74426c6f636b496e646578223a302c2264656c7461223a7b2274657874223a224f4b227d2c2270223a226162636465666768696a6b6c6d6e6f707172737475767778227d76c14e5c",
-        "000000be000000573fdaad4b0b3a6576656e742d74797065070011636f6e74656e74426c6f636b44656c74610d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b22636f6e74656e74426c6f636b496e646578223a302c2264656c7461223a7b2274657874223a222e227d2c2270223a226162636465666768696a6b6c6d6e6f707172737475767778797a4142434445464748494a227d865d1d25",
-        "0000008600000056d98c6e9a0b3a6576656e742d74797065070010636f6e74656e74426c6f636b53746f700d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b22636f6e74656e74426c6f636b496e646578223a302c2270223a226162227df3388a20",
-        "000000d900000051fdaba3230b3a6576656e742d7479706507000b6d65737361676553746f700d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b226164646974696f6e616c4d6f64656c526573706f6e73654669656c6473223a7b2264656c7461223a7b2273746f705f73657175656e6365223a6e756c6c7d7d2c2270223a226162636465666768696a6b6c6d6e6f7071727374757677222c2273746f70526561736f6e223a22656e645f7475726e227d20e248d0",
-        "000001010000004e027a49eb0b3a6576656e742d747970650700086d657461646174610d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b226d657472696373223a7b226c6174656e63794d73223a3830327d2c2270223a226162636465666768696a6b6c6d6e6f707172737475767778797a4142434445464748494a4b4c4d4e4f50515253222c227573616765223a7b22696e707574546f6b656e73223a31322c226f7574707574546f6b656e73223a352c22736572766572546f6f6c5573616765223a7b7d2c22746f74616c546f6b656e73223a31377d7dad236550",
-    ];
-    const TV4_EVENTS: [&str; 6] = [
-        "messageStart",
-        "contentBlockDelta",
-        "contentBlockDelta",
-        "contentBlockStop",
-        "messageStop",
-        "metadata",
-    ];
-    const TV4_PAYLOADS: [&str; 6] = [
-        r#"{"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012","role":"assistant"}"#,
-        r#"{"contentBlockIndex":0,"delta":{"text":"OK"},"p":"abcdefghijklmnopqrstuvwx"}"#,
-        r#"{"contentBlockIndex":0,"delta":{"text":"."},"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"}"#,
-        r#"{"contentBlockIndex":0,"p":"ab"}"#,
-        r#"{"additionalModelResponseFields":{"delta":{"stop_sequence":null}},"p":"abcdefghijklmnopqrstuvw","stopReason":"end_turn"}"#,
-        r#"{"metrics":{"latencyMs":802},"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS","usage":{"inputTokens":12,"outputTokens":5,"serverToolUsage":{},"totalTokens":17}}"#,
-    ];
-
     #[test]
     fn re_encodes_tv4_byte_for_byte() {
         let mut whole = Vec::new();
-        for i in 0..6 {
-            let frame = encode_event(TV4_EVENTS[i], TV4_PAYLOADS[i].as_bytes());
-            assert_eq!(hex::encode(&frame), TV4_FRAMES[i], "frame {}", i + 1);
+        let frames: Vec<&str> = fixtures::TV4_FRAMES_HEX.lines().collect();
+        let events: Vec<_> = fixtures::tv4_events().collect();
+        assert_eq!((frames.len(), events.len()), (6, 6));
+        for (i, (event_type, payload)) in events.into_iter().enumerate() {
+            let frame = encode_event(event_type, payload.as_bytes());
+            assert_eq!(hex::encode(&frame), frames[i], "frame {}", i + 1);
             whole.extend(frame);
         }
         assert_eq!(whole.len(), 1157);
@@ -206,8 +184,9 @@ mod tests {
         let payload = r#"{"message":"Model Stream Error","originalStatusCode":500,"originalMessage":"The model stream failed."}"#;
         assert_eq!(
             hex::encode(encode_exception("modelStreamErrorException", payload.as_bytes())),
-            "000000dd00000067c791907a0d3a6d6573736167652d74797065070009657863657074696f6e0f3a657863657074696f6e2d747970650700196d6f64656c53747265616d4572726f72457863657074696f6e0d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e7b226d657373616765223a224d6f64656c2053747265616d204572726f72222c226f726967696e616c537461747573436f6465223a3530302c226f726967696e616c4d657373616765223a22546865206d6f64656c2073747265616d206661696c65642e227d57334313"
+            fixtures::TV5_HEX
         );
+        assert_eq!(hex::decode(fixtures::TV5_HEX).unwrap(), fixtures::tv5_bytes());
     }
 
     #[test]
@@ -223,7 +202,7 @@ mod tests {
         assert_eq!(tv6, fixtures::tv6_bytes());
         assert_eq!(
             hex::encode(encode_event("contentBlockStop", br#"{"contentBlockIndex":0}"#)),
-            "0000007d00000056e6680fd60b3a6576656e742d74797065070010636f6e74656e74426c6f636b53746f700d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d747970650700056576656e747b22636f6e74656e74426c6f636b496e646578223a307db32e4d34"
+            fixtures::TV8_HEX
         );
         assert_eq!(hex::encode(encode_message(&[], b"")), "000000100000000005c248eb7d98c8ff");
     }
@@ -234,7 +213,8 @@ mod tests {
         let messages = decode_all(&bytes).unwrap();
         assert_eq!(messages.len(), 6);
         assert_eq!(messages[4].header(":event-type"), Some("messageStop"));
-        assert_eq!(messages[1].payload, TV4_PAYLOADS[1].as_bytes());
+        let (_, delta) = fixtures::tv4_events().nth(1).unwrap();
+        assert_eq!(messages[1].payload, delta.as_bytes());
         let mut bad = bytes.clone();
         bad[180 + 179 - 1] ^= 0xff;
         assert_eq!(decode_all(&bad[180..]).unwrap_err(), DecodeError::MessageChecksum);

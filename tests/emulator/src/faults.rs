@@ -197,7 +197,7 @@ faults! {
     // ---- Routing and proxies ----
     /// HTTP 200 with Bedrock's UnknownOperationException body (wrong route, literal `/`).
     UnknownOperation = "unknown-operation", 200, None, C, JSON, None,
-        r#"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}"#;
+        crate::fixtures::UNKNOWN_OPERATION;
     /// 502 with an HTML body and no `x-amzn-ErrorType`, as a proxy in between would send.
     Proxy502 = "proxy-502", 502, None, C, "text/html", None,
         "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";

@@ -1,89 +1,60 @@
 //! Recorded Bedrock responses from the spec, kept verbatim (spec §15, §10.3, §2.2).
 //!
-//! The JSON fixtures are the spec's text exactly (including its line breaks); the event-stream
-//! recordings are the spec's base64/hex, decoded at run time.
+//! The recordings live once, in the repository's `fixtures/` directory (see its README): the JSON
+//! fixtures are the spec's text exactly (including its line breaks); the event-stream recordings
+//! are the spec's base64/hex, decoded at run time.
 
 use base64::Engine as _;
 
+/// A file under the repository's `fixtures/`, without its final newline.
+macro_rules! fixture_file {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/", $path))
+            .trim_ascii_end()
+    };
+}
+
 /// Spec §15.1: Converse text answer (vercel/ai `amazon-bedrock-text.json`).
-pub const TEXT_FIXTURE: &str = r#"{
-  "metrics": {"latencyMs": 1864},
-  "output": {"message": {"content": [{"text": "Let me count the \"r\"s in \"strawberry\":\n\ns-t-**r**-a-w-b-e-**r**-**r**-y\n\nThere are **3** \"r\"s in \"strawberry.\""}], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 22, "outputTokens": 57, "serverToolUsage": {}, "totalTokens": 79}
-}"#;
+pub const TEXT_FIXTURE: &str = fixture_file!("converse/text.json");
 
 /// Spec §15.2: Converse answer with Claude reasoning (`amazon-bedrock-reasoning.json`).
-pub const REASONING_FIXTURE: &str = r#"{
-  "metrics": {"latencyMs": 2202},
-  "output": {"message": {"content": [
-    {"reasoningContent": {"reasoningText": {
-      "signature": "EvYBCkgICxABGAIqQA9E9VC377UnbjdfXCw4RwQaaIXsqocZKzI3WwWtXT/wBjzAkBOfIiVkP/mhvsPGb5oQW/2j+E1tZcNFoXIb26YSDBTSbDrbHwXJoAl3/hoMA/Qo4rIHvObP/yBrIjAT+l69mh9k7evFO+w+ransSD5YGq4hYrieOyJH3k/zHv8nBJwiz3Nlrb3jNFi2Ib0qXJH7BIK0hR85yYIoccReoJUpeLEMxeWbsO6f0EpOSMSi3YDLd1U9NAw7Itjeay1fEBPHwvawt2M4e/rn52SsuEz3p2DfOZm+N3bnL63rg0Cb9lFcp3k5kuU1h6hcGAE=",
-      "text": "Let me count the r's in \"strawberry\":\n\ns-t-r-a-w-b-e-r-r-y\n\nThere are 3 r's."}}},
-    {"text": "There are **3** r's in \"strawberry\":\n\n1. st**r**awbe**r****r**y"}
-  ], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 51, "outputTokens": 78, "serverToolUsage": {}, "totalTokens": 129}
-}"#;
+pub const REASONING_FIXTURE: &str = fixture_file!("converse/reasoning.json");
 
 /// Spec §15.3: Converse tool use with `additionalModelResponseFields` (`issue-11363-stop-sequence-null.json`).
-pub const TOOL_FIXTURE: &str = r#"{
-  "additionalModelResponseFields": {"stop_sequence": null},
-  "metrics": {"latencyMs": 2025},
-  "output": {"message": {"content": [{"toolUse": {"input": {"query": "SELECT Id FROM Account"}, "name": "querySalesforce",
-      "toolUseId": "tooluse_j6gIgqF8PljNKBylAe15oP", "type": "tool_use"}}], "role": "assistant"}},
-  "stopReason": "tool_use",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 674, "outputTokens": 36, "serverToolUsage": {}, "totalTokens": 710}
-}"#;
+pub const TOOL_FIXTURE: &str = fixture_file!("converse/tool-use-stop-sequence-null.json");
 
 /// Spec §15.4: Converse answer with document citations (`bedrock-citations-content.json`).
-pub const CITATIONS_FIXTURE: &str = r#"{
-  "metrics": {"latencyMs": 3620},
-  "output": {"message": {"content": [
-    {"text": "Based on the attached PDF, I cannot provide a definition of what the AI SDK is in one sentence because the document does not actually define or explain what the AI SDK is. "},
-    {"citationsContent": {
-      "citations": [{"location": {"documentPage": {"documentIndex": 0, "end": 2, "start": 1}},
-                     "sourceContent": [{"text": "In the next section, you will learn about the difference between models\r\nproviders and models, and which ones are available in the AI SDK."}],
-                     "title": "document-1"}],
-      "content": [{"text": "The document only mentions that \"in the next section, you will learn about the difference between models providers and models, and which ones are available in the AI SDK,\""}]}},
-    {"text": " but it does not provide any explanation of what the AI SDK itself is."}
-  ], "role": "assistant"}},
-  "stopReason": "end_turn",
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 2798, "outputTokens": 103, "serverToolUsage": {}, "totalTokens": 2901}
-}"#;
+pub const CITATIONS_FIXTURE: &str = fixture_file!("converse/citations.json");
 
 /// Spec §15.5: Converse answer where a guardrail intervened (`amazon-bedrock-guard-content-intervened.json`).
-pub const GUARDRAIL_FIXTURE: &str = r#"{
-  "metrics": {"latencyMs": 412},
-  "output": {"message": {"content": [{"text": "Sorry, the model cannot answer this question."}], "role": "assistant"}},
-  "stopReason": "guardrail_intervened",
-  "trace": {"guardrail": {"inputAssessment": {"1abcd2ef34gh": {"topicPolicy": {"topics": [{"action": "BLOCKED", "name": "Restricted topic", "type": "DENY"}]}}}}},
-  "usage": {"cacheReadInputTokenCount": 0, "cacheReadInputTokens": 0, "cacheWriteInputTokenCount": 0, "cacheWriteInputTokens": 0,
-            "inputTokens": 18, "outputTokens": 12, "serverToolUsage": {}, "totalTokens": 30}
-}"#;
+pub const GUARDRAIL_FIXTURE: &str = fixture_file!("converse/guardrail-intervened.json");
 
 /// Spec §15.6: Converse answer for a foundation-model ARN, Nova Lite, no cache fields (`issue-17523-foundation-model-arn.json`).
-pub const ARN_FIXTURE: &str = r#"{"metrics": {"latencyMs": 532},
- "output": {"message": {"content": [{"text": "Sorry, I can't respond in a way that might seem like I'm ignoring your instructions. However, I'm here to help you with any questions or concerns you may have. Just let me know how I can assist you!"}], "role": "assistant"}},
- "stopReason": "end_turn",
- "usage": {"inputTokens": 5, "outputTokens": 50, "serverToolUsage": {}, "totalTokens": 55}}"#;
+pub const ARN_FIXTURE: &str = fixture_file!("converse/foundation-model-arn.json");
 
 /// HTTP 200 body Bedrock returns for an unknown route (spec §2.2, vercel/ai issue 17523).
-pub const UNKNOWN_OPERATION: &str =
-    r#"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}"#;
+pub const UNKNOWN_OPERATION: &str = fixture_file!("converse/unknown-operation.json");
 
 /// Spec TV-4: a real ConverseStream response body (1157 bytes, six frames), base64.
-pub const TV4_BASE64: &str = "AAAAtAAAAFIFAEFlCzpldmVudC10eXBlBwAMbWVzc2FnZVN0YXJ0DTpjb250ZW50LXR5cGUHABBhcHBsaWNhdGlvbi9qc29uDTptZXNzYWdlLXR5cGUHAAVldmVudHsicCI6ImFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIiLCJyb2xlIjoiYXNzaXN0YW50In2fX38tAAAAswAAAFfHSmn6CzpldmVudC10eXBlBwARY29udGVudEJsb2NrRGVsdGENOmNvbnRlbnQtdHlwZQcAEGFwcGxpY2F0aW9uL2pzb24NOm1lc3NhZ2UtdHlwZQcABWV2ZW50eyJjb250ZW50QmxvY2tJbmRleCI6MCwiZGVsdGEiOnsidGV4dCI6Ik9LIn0sInAiOiJhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3gifXbBTlwAAAC+AAAAVz/arUsLOmV2ZW50LXR5cGUHABFjb250ZW50QmxvY2tEZWx0YQ06Y29udGVudC10eXBlBwAQYXBwbGljYXRpb24vanNvbg06bWVzc2FnZS10eXBlBwAFZXZlbnR7ImNvbnRlbnRCbG9ja0luZGV4IjowLCJkZWx0YSI6eyJ0ZXh0IjoiLiJ9LCJwIjoiYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXpBQkNERUZHSElKIn2GXR0lAAAAhgAAAFbZjG6aCzpldmVudC10eXBlBwAQY29udGVudEJsb2NrU3RvcA06Y29udGVudC10eXBlBwAQYXBwbGljYXRpb24vanNvbg06bWVzc2FnZS10eXBlBwAFZXZlbnR7ImNvbnRlbnRCbG9ja0luZGV4IjowLCJwIjoiYWIiffM4iiAAAADZAAAAUf2royMLOmV2ZW50LXR5cGUHAAttZXNzYWdlU3RvcA06Y29udGVudC10eXBlBwAQYXBwbGljYXRpb24vanNvbg06bWVzc2FnZS10eXBlBwAFZXZlbnR7ImFkZGl0aW9uYWxNb2RlbFJlc3BvbnNlRmllbGRzIjp7ImRlbHRhIjp7InN0b3Bfc2VxdWVuY2UiOm51bGx9fSwicCI6ImFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3Iiwic3RvcFJlYXNvbiI6ImVuZF90dXJuIn0g4kjQAAABAQAAAE4CeknrCzpldmVudC10eXBlBwAIbWV0YWRhdGENOmNvbnRlbnQtdHlwZQcAEGFwcGxpY2F0aW9uL2pzb24NOm1lc3NhZ2UtdHlwZQcABWV2ZW50eyJtZXRyaWNzIjp7ImxhdGVuY3lNcyI6ODAyfSwicCI6ImFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6QUJDREVGR0hJSktMTU5PUFFSUyIsInVzYWdlIjp7ImlucHV0VG9rZW5zIjoxMiwib3V0cHV0VG9rZW5zIjo1LCJzZXJ2ZXJUb29sVXNhZ2UiOnt9LCJ0b3RhbFRva2VucyI6MTd9fa0jZVA=";
+pub const TV4_BASE64: &str = fixture_file!("eventstream/tv4.base64");
+
+/// Spec TV-4 as six hex frame dumps, one per line (concatenated: the TV-4 body).
+pub const TV4_FRAMES_HEX: &str = fixture_file!("eventstream/tv4-frames.hex");
+
+/// Spec TV-4's decoded frames, one `<:event-type> <payload>` per line (the spec's table).
+pub const TV4_EVENTS: &str = fixture_file!("eventstream/tv4-events.txt");
 
 /// Spec TV-5: an in-stream `modelStreamErrorException` frame, base64.
-pub const TV5_BASE64: &str = "AAAA3QAAAGfHkZB6DTptZXNzYWdlLXR5cGUHAAlleGNlcHRpb24POmV4Y2VwdGlvbi10eXBlBwAZbW9kZWxTdHJlYW1FcnJvckV4Y2VwdGlvbg06Y29udGVudC10eXBlBwAQYXBwbGljYXRpb24vanNvbnsibWVzc2FnZSI6Ik1vZGVsIFN0cmVhbSBFcnJvciIsIm9yaWdpbmFsU3RhdHVzQ29kZSI6NTAwLCJvcmlnaW5hbE1lc3NhZ2UiOiJUaGUgbW9kZWwgc3RyZWFtIGZhaWxlZC4ifVczQxM=";
+pub const TV5_BASE64: &str = fixture_file!("eventstream/tv5.base64");
+
+/// Spec TV-5 as hex (the same bytes as [`TV5_BASE64`]).
+pub const TV5_HEX: &str = fixture_file!("eventstream/tv5.hex");
 
 /// Spec TV-6: an in-stream `throttlingException` frame, hex.
-pub const TV6_HEX: &str = "000000b2000000613590d5d30f3a657863657074696f6e2d747970650700137468726f74746c696e67457863657074696f6e0d3a636f6e74656e742d747970650700106170706c69636174696f6e2f6a736f6e0d3a6d6573736167652d74797065070009657863657074696f6e7b226d657373616765223a22546f6f206d616e792072657175657374732c20706c656173652077616974206265666f726520747279696e6720616761696e2e227de8ffb26a";
+pub const TV6_HEX: &str = fixture_file!("eventstream/tv6.hex");
+
+/// Spec TV-8: a `contentBlockStop` frame without the `p` padding field, hex.
+pub const TV8_HEX: &str = fixture_file!("eventstream/tv8.hex");
 
 /// The decoded TV-4 body.
 pub fn tv4_bytes() -> Vec<u8> {
@@ -98,6 +69,11 @@ pub fn tv5_bytes() -> Vec<u8> {
 /// The decoded TV-6 frame.
 pub fn tv6_bytes() -> Vec<u8> {
     hex::decode(TV6_HEX).unwrap_or_default()
+}
+
+/// TV-4's events as (`:event-type`, payload) pairs, in stream order.
+pub fn tv4_events() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TV4_EVENTS.lines().filter_map(|line| line.split_once(' '))
 }
 
 /// The Converse fixture for a scenario name (`None` for `recording` and unknown names).
