@@ -49,6 +49,9 @@ impl Gateway {
             .args(["serve", "--listen", &addr.to_string()])
             .args(["--max-concurrency", "64"])
             .env_clear()
+            // The one knob passed through: the gateway's worker threads (tokio's own variable),
+            // for comparing runtimes; unset means one per CPU, as in production.
+            .envs(std::env::var("TOKIO_WORKER_THREADS").map(|v| ("TOKIO_WORKER_THREADS", v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             // The access log (one line per request) is written as in production, then dropped.
