@@ -169,7 +169,7 @@ impl ChatStream {
                 return Ok(Step::NeedBytes);
             }
             match self.body.next_chunk()? {
-                Some(chunk) => self.frames.push(&chunk),
+                Some(chunk) => self.frames.push_owned(chunk),
                 None => {
                     self.frames.finish()?;
                     self.events.finish(&mut self.pending)?;

@@ -401,6 +401,17 @@ fn frames_split_at_every_offset_decode_identically() {
     let whole = decode_all(&body).unwrap();
     for split in 0..=body.len() {
         assert_eq!(decode_chunked(&body, [split]), whole, "split at {split}");
+        // Chunks taken over as they are, with a frame straddling the cut.
+        let mut decoder = FrameDecoder::new();
+        let mut out = Vec::new();
+        for chunk in [&body[..split], &body[split..]] {
+            decoder.push_owned(chunk.to_vec());
+            while let Some(m) = decoder.next_message().unwrap() {
+                out.push(m);
+            }
+        }
+        decoder.finish().unwrap();
+        assert_eq!(out, whole, "owned chunks split at {split}");
     }
     for size in 1..=11 {
         assert_eq!(decode_chunked(&body, std::iter::repeat(size)), whole, "chunks of {size}");
