@@ -245,7 +245,7 @@ impl Host {
         let outcome =
             call.budget.bounded(guest.call_stream(&mut call.store, client, &request)).await;
         let stream = call.settle(outcome)?;
-        Ok(ChatStream { call: Some(call), stream, buffered: VecDeque::new() })
+        Ok(ChatStream { call: Some(call), stream, buffered: VecDeque::new(), pulls: 0 })
     }
 
     /// Instantiates the component and opens a client with the settings.
@@ -334,6 +334,8 @@ pub struct ChatStream {
     stream: ResourceAny,
     /// Parts the component returned in one `next-batch` call and not handed out yet.
     buffered: VecDeque<StreamPart>,
+    /// `next-batch` calls made so far; sets the next call's size (see [`batch_size`]).
+    pulls: u32,
 }
 
 /// The most parts asked for in one `next-batch` call.
@@ -343,7 +345,17 @@ pub struct ChatStream {
 /// then turns ~64 host -> guest calls (about 1 µs each) into one, and more would save little.
 /// What a batch holds was decoded from bytes the component had already read, so its memory is
 /// bounded by the read size, not by this number.
+///
+/// The size ramps up from 1 because a batch's first part waits for the rest of the batch to be
+/// decoded (~2 µs per small frame): a whole short answer often arrives in one read, and asking
+/// for 64 parts there would delay the first token by the decoding of the entire answer.
 const BATCH_MAX: u32 = 64;
+
+/// The size of the `pulls`-th `next-batch` call (from 0): 1 for `start` and for the first part
+/// after it, then 2, 4, ... up to [`BATCH_MAX`].
+fn batch_size(pulls: u32) -> u32 {
+    (1u32 << pulls.saturating_sub(1).min(BATCH_MAX.trailing_zeros())).min(BATCH_MAX)
+}
 
 impl std::fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -358,9 +370,9 @@ impl ChatStream {
     /// The next part; `Ok(None)` at the end. After an error, or at the end, the sandbox is
     /// released and further calls return `Ok(None)`.
     ///
-    /// Parts are pulled from the component with `next-batch` (up to [`BATCH_MAX`] at a time,
-    /// never waiting to fill a batch) and handed out one by one; the call deadline still applies
-    /// to every part, buffered or not.
+    /// Parts are pulled from the component with `next-batch` ([`batch_size`]: 1, 1, 2, 4, ...
+    /// up to [`BATCH_MAX`] at a time, never waiting to fill a batch) and handed out one by one;
+    /// the call deadline still applies to every part, buffered or not.
     pub async fn next(&mut self) -> Result<Option<StreamPart>, ProviderError> {
         let Some(call) = self.call.as_mut() else {
             return Ok(None);
@@ -376,8 +388,9 @@ impl ChatStream {
         let guest = call.provider.ai_gateway_provider_provider().chat_stream();
         let outcome = call
             .budget
-            .bounded(guest.call_next_batch(&mut call.store, self.stream, BATCH_MAX))
+            .bounded(guest.call_next_batch(&mut call.store, self.stream, batch_size(self.pulls)))
             .await;
+        self.pulls = self.pulls.saturating_add(1);
         match call.settle(outcome) {
             Ok(parts) if !parts.is_empty() => {
                 self.buffered.extend(parts);
@@ -824,18 +837,30 @@ mod tests {
             panic!("then the text");
         };
         assert_eq!(delta.text, "OK");
-        // The whole recording arrived in one read, so one call returned the rest of it.
-        assert_eq!(stream.buffered.len(), 3, "{:?}", stream.buffered);
+        // The whole recording arrived in one read, but the first text comes alone: the rest is
+        // decoded by later, larger batches.
+        assert!(stream.buffered.is_empty(), "{:?}", stream.buffered);
+        let Some(StreamPart::TextDelta(delta)) = stream.next().await.unwrap() else {
+            panic!("then more text");
+        };
+        assert_eq!(delta.text, ".");
+        assert_eq!(stream.buffered.len(), 1, "a batch of 2: {:?}", stream.buffered);
         let mut rest = Vec::new();
         while let Some(part) = stream.next().await.unwrap() {
             rest.push(part);
         }
-        assert!(matches!(&rest[0], StreamPart::TextDelta(d) if d.text == "."), "{rest:?}");
-        assert!(matches!(&rest[1], StreamPart::Finish(f) if f.raw == "end_turn"), "{rest:?}");
-        assert!(matches!(&rest[2], StreamPart::Usage(u) if u.total_tokens == 17), "{rest:?}");
-        assert_eq!(rest.len(), 3);
+        assert!(matches!(&rest[0], StreamPart::Finish(f) if f.raw == "end_turn"), "{rest:?}");
+        assert!(matches!(&rest[1], StreamPart::Usage(u) if u.total_tokens == 17), "{rest:?}");
+        assert_eq!(rest.len(), 2);
         assert!(stream.call.is_none(), "the sandbox is released at the end");
         assert!(stream.next().await.unwrap().is_none());
+    }
+
+    #[test]
+    fn batches_ramp_up_to_the_maximum() {
+        let sizes: Vec<u32> = (0..10).map(batch_size).collect();
+        assert_eq!(sizes, [1, 1, 2, 4, 8, 16, 32, 64, 64, 64]);
+        assert_eq!(batch_size(u32::MAX), BATCH_MAX);
     }
 
     #[tokio::test]
@@ -844,8 +869,9 @@ mod tests {
             Host::load_with_upstream(crate::bundled_component(), config(), stream_upstream())
                 .unwrap();
         let mut stream = host.stream(&stream_settings(), request("Hi".into())).await.unwrap();
-        stream.next().await.unwrap();
-        stream.next().await.unwrap();
+        for _ in 0..3 {
+            stream.next().await.unwrap();
+        }
         assert!(!stream.buffered.is_empty());
         stream.call.as_mut().unwrap().budget.deadline = Instant::now();
         let e = stream.next().await.unwrap_err();
