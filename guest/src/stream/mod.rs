@@ -111,9 +111,10 @@ impl ChatStream {
     /// return; an empty list only at the clean end (where `next` returns `Ok(None)`).
     ///
     /// The body is read only for the first part, and only if no part can be decoded from the
-    /// bytes already read: the rest of the batch is what those bytes already hold, so batching
-    /// never delays a part. An error found after the first part of a batch is kept and returned
-    /// by the next call (and every call after it), so the parts decoded before it are delivered.
+    /// bytes already read: the rest of the batch is what those bytes already hold, so a batch
+    /// never waits for the network (its first part does wait for the rest to be decoded). An
+    /// error found after the first part of a batch is kept and returned by the next call (and
+    /// every call after it), so the parts decoded before it are delivered.
     pub fn next_batch(&mut self, max: u32) -> Result<Vec<StreamPart>, ProviderError> {
         let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
         let first = match self.step(Read::IfNeeded)? {
