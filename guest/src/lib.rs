@@ -108,6 +108,14 @@ mod component {
         fn next(&self) -> Result<Option<wit::StreamPart>, wit::ProviderError> {
             self.0.borrow_mut().next().map(|p| p.map(part_out)).map_err(error_out)
         }
+
+        fn next_batch(&self, max: u32) -> Result<Vec<wit::StreamPart>, wit::ProviderError> {
+            self.0
+                .borrow_mut()
+                .next_batch(max)
+                .map(|parts| parts.into_iter().map(part_out).collect())
+                .map_err(error_out)
+        }
     }
 
     use bindings::export;

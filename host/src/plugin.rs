@@ -7,6 +7,7 @@
 //! the outbound policy built from that call's settings. Traps and host failures come back as a
 //! [`ProviderError`] like any other failure, so callers handle a single error type.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -244,7 +245,7 @@ impl Host {
         let outcome =
             call.budget.bounded(guest.call_stream(&mut call.store, client, &request)).await;
         let stream = call.settle(outcome)?;
-        Ok(ChatStream { call: Some(call), stream })
+        Ok(ChatStream { call: Some(call), stream, buffered: VecDeque::new(), pulls: 0 })
     }
 
     /// Instantiates the component and opens a client with the settings.
@@ -331,28 +332,81 @@ pub struct ChatStream {
     /// `None` once the stream ended, failed, or timed out.
     call: Option<Call>,
     stream: ResourceAny,
+    /// Parts the component returned in one `next-batch` call and not handed out yet.
+    buffered: VecDeque<StreamPart>,
+    /// `next-batch` calls made so far; sets the next call's size (see [`batch_size`]).
+    pulls: u32,
+}
+
+/// The most parts asked for in one `next-batch` call.
+///
+/// The component never waits for more upstream bytes to fill a batch, so the size only matters
+/// when parts arrive together (a fast upstream, a 64 KiB read holding ~300 small frames): 64
+/// then turns ~64 host -> guest calls (about 1 µs each) into one, and more would save little.
+/// What a batch holds was decoded from bytes the component had already read, so its memory is
+/// bounded by the read size, not by this number.
+///
+/// The size ramps up from 1 because a batch's first part waits for the rest of the batch to be
+/// decoded (~2 µs per small frame): a whole short answer often arrives in one read, and asking
+/// for 64 parts there would delay the first token by the decoding of the entire answer.
+const BATCH_MAX: u32 = 64;
+
+/// The size of the `pulls`-th `next-batch` call (from 0): 1 for `start` and for the first part
+/// after it, then 2, 4, ... up to [`BATCH_MAX`].
+fn batch_size(pulls: u32) -> u32 {
+    (1u32 << pulls.saturating_sub(1).min(BATCH_MAX.trailing_zeros())).min(BATCH_MAX)
 }
 
 impl std::fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatStream").field("open", &self.call.is_some()).finish()
+        f.debug_struct("ChatStream")
+            .field("open", &self.call.is_some())
+            .field("buffered", &self.buffered.len())
+            .finish()
     }
 }
 
 impl ChatStream {
     /// The next part; `Ok(None)` at the end. After an error, or at the end, the sandbox is
     /// released and further calls return `Ok(None)`.
+    ///
+    /// Parts are pulled from the component with `next-batch` ([`batch_size`]: 1, 1, 2, 4, ...
+    /// up to [`BATCH_MAX`] at a time, never waiting to fill a batch) and handed out one by one;
+    /// the call deadline still applies to every part, buffered or not.
     pub async fn next(&mut self) -> Result<Option<StreamPart>, ProviderError> {
         let Some(call) = self.call.as_mut() else {
             return Ok(None);
         };
-        let guest = call.provider.ai_gateway_provider_provider().chat_stream();
-        let outcome = call.budget.bounded(guest.call_next(&mut call.store, self.stream)).await;
-        let result = call.settle(outcome);
-        if !matches!(result, Ok(Some(_))) {
-            self.call = None;
+        if !self.buffered.is_empty() {
+            if Instant::now() >= call.budget.deadline {
+                let error = call.budget.timeout_error();
+                self.release();
+                return Err(error);
+            }
+            return Ok(self.buffered.pop_front());
         }
-        result
+        let guest = call.provider.ai_gateway_provider_provider().chat_stream();
+        let outcome = call
+            .budget
+            .bounded(guest.call_next_batch(&mut call.store, self.stream, batch_size(self.pulls)))
+            .await;
+        self.pulls = self.pulls.saturating_add(1);
+        match call.settle(outcome) {
+            Ok(parts) if !parts.is_empty() => {
+                self.buffered.extend(parts);
+                Ok(self.buffered.pop_front())
+            }
+            result => {
+                self.release();
+                result.map(|_| None)
+            }
+        }
+    }
+
+    /// Drops the sandbox (and the HTTP body it was reading) and anything still buffered.
+    fn release(&mut self) {
+        self.call = None;
+        self.buffered.clear();
     }
 }
 
@@ -746,6 +800,84 @@ mod tests {
         assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"));
         let body: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(body.pointer("/messages/0/content/0/text"), Some(&Value::from("Hello")));
+    }
+
+    /// An in-memory upstream answering ConverseStream with the recorded TV-4 body.
+    fn stream_upstream() -> InMemoryUpstream {
+        Arc::new(|_: &http::request::Parts, _: &[u8]| {
+            http::Response::builder()
+                .header("content-type", "application/vnd.amazon.eventstream")
+                .header("x-amzn-requestid", "req-2")
+                .body(crate::bench::converse_stream_fixture())
+                .unwrap()
+        })
+    }
+
+    fn stream_settings() -> String {
+        serde_json::json!({
+            "region": "us-east-1",
+            "apiKey": "ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl",
+            "languageModel": "amazon-bedrock|amazon.nova-lite-v1:0",
+        })
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn stream_parts_come_in_batches_and_one_at_a_time() {
+        let host =
+            Host::load_with_upstream(crate::bundled_component(), config(), stream_upstream())
+                .unwrap();
+        let mut stream = host.stream(&stream_settings(), request("Hi".into())).await.unwrap();
+        let Some(StreamPart::Start(metadata)) = stream.next().await.unwrap() else {
+            panic!("the first part is `start`");
+        };
+        assert_eq!(metadata.request_id.as_deref(), Some("req-2"));
+        assert!(stream.buffered.is_empty(), "`start` comes alone: no body was read for it");
+        let Some(StreamPart::TextDelta(delta)) = stream.next().await.unwrap() else {
+            panic!("then the text");
+        };
+        assert_eq!(delta.text, "OK");
+        // The whole recording arrived in one read, but the first text comes alone: the rest is
+        // decoded by later, larger batches.
+        assert!(stream.buffered.is_empty(), "{:?}", stream.buffered);
+        let Some(StreamPart::TextDelta(delta)) = stream.next().await.unwrap() else {
+            panic!("then more text");
+        };
+        assert_eq!(delta.text, ".");
+        assert_eq!(stream.buffered.len(), 1, "a batch of 2: {:?}", stream.buffered);
+        let mut rest = Vec::new();
+        while let Some(part) = stream.next().await.unwrap() {
+            rest.push(part);
+        }
+        assert!(matches!(&rest[0], StreamPart::Finish(f) if f.raw == "end_turn"), "{rest:?}");
+        assert!(matches!(&rest[1], StreamPart::Usage(u) if u.total_tokens == 17), "{rest:?}");
+        assert_eq!(rest.len(), 2);
+        assert!(stream.call.is_none(), "the sandbox is released at the end");
+        assert!(stream.next().await.unwrap().is_none());
+    }
+
+    #[test]
+    fn batches_ramp_up_to_the_maximum() {
+        let sizes: Vec<u32> = (0..10).map(batch_size).collect();
+        assert_eq!(sizes, [1, 1, 2, 4, 8, 16, 32, 64, 64, 64]);
+        assert_eq!(batch_size(u32::MAX), BATCH_MAX);
+    }
+
+    #[tokio::test]
+    async fn the_call_deadline_covers_buffered_parts() {
+        let host =
+            Host::load_with_upstream(crate::bundled_component(), config(), stream_upstream())
+                .unwrap();
+        let mut stream = host.stream(&stream_settings(), request("Hi".into())).await.unwrap();
+        for _ in 0..3 {
+            stream.next().await.unwrap();
+        }
+        assert!(!stream.buffered.is_empty());
+        stream.call.as_mut().unwrap().budget.deadline = Instant::now();
+        let e = stream.next().await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e:?}");
+        assert!(stream.call.is_none() && stream.buffered.is_empty(), "{stream:?}");
+        assert!(stream.next().await.unwrap().is_none(), "a failed stream stays closed");
     }
 
     #[tokio::test]

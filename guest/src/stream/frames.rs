@@ -11,7 +11,6 @@ use crate::error::ProviderError;
 use crate::errors;
 use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::Message;
-use bytes::{Bytes, BytesMut};
 
 /// The largest frame accepted by default. Bedrock's frames are a few hundred bytes; botocore
 /// caps payloads at 24 MiB, but nothing a chat answer streams comes close to 16 MiB.
@@ -25,7 +24,11 @@ const MIN_FRAME_LEN: usize = 16;
 /// Turns a byte stream into event-stream messages, one complete frame at a time.
 #[derive(Debug)]
 pub struct FrameDecoder {
-    buf: BytesMut,
+    /// Bytes read; `buf[start..]` are not decoded yet. Frames are parsed in place, so a body
+    /// chunk handed over with [`FrameDecoder::push_owned`] is never copied unless a frame
+    /// straddles its start.
+    buf: Vec<u8>,
+    start: usize,
     max_frame_len: usize,
 }
 
@@ -43,17 +46,38 @@ impl FrameDecoder {
 
     /// A decoder that refuses frames whose `total_length` exceeds `max_frame_len` bytes.
     pub fn with_max_frame_len(max_frame_len: usize) -> Self {
-        Self { buf: BytesMut::new(), max_frame_len: max_frame_len.max(MIN_FRAME_LEN) }
+        Self { buf: Vec::new(), start: 0, max_frame_len: max_frame_len.max(MIN_FRAME_LEN) }
     }
 
     /// Appends bytes as they arrived from the network.
     pub fn push(&mut self, bytes: &[u8]) {
+        self.compact();
         self.buf.extend_from_slice(bytes);
     }
 
-    /// How many bytes are buffered that do not yet form a complete frame.
+    /// Like [`FrameDecoder::push`], but takes the chunk over: when every byte before it was
+    /// decoded (the usual case at a frame boundary), the chunk becomes the buffer as it is.
+    pub fn push_owned(&mut self, chunk: Vec<u8>) {
+        if self.start == self.buf.len() {
+            self.buf = chunk;
+            self.start = 0;
+        } else {
+            self.push(&chunk);
+        }
+    }
+
+    /// How many bytes are buffered that are not decoded yet (at most a partial frame once
+    /// [`FrameDecoder::next_message`] returned `None`).
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
+    }
+
+    /// Drops the decoded bytes, so only an incomplete frame is moved when more bytes arrive.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
     }
 
     /// The next complete message, or `None` until more bytes are pushed.
@@ -61,27 +85,29 @@ impl FrameDecoder {
     /// Errors (all `invalid-response`) are final: the stream cannot be resynchronised once a
     /// length or checksum is wrong, so callers stop reading.
     pub fn next_message(&mut self) -> Result<Option<Message>, ProviderError> {
-        let Some(prelude) = self.buf.first_chunk::<PRELUDE_LEN>() else {
+        let rest = &self.buf[self.start..];
+        let Some(prelude) = rest.first_chunk::<PRELUDE_LEN>() else {
             return Ok(None);
         };
         let total = check_prelude(prelude, self.max_frame_len)?;
-        if self.buf.len() < total {
+        let Some(frame) = rest.get(..total) else {
             return Ok(None);
-        }
-        let frame = self.buf.split_to(total).freeze();
-        decode_frame(frame).map(Some)
+        };
+        let message = decode_frame(frame)?;
+        self.start += total;
+        Ok(Some(message))
     }
 
     /// Call at the end of the body: leftover bytes mean the last frame was cut off.
     pub fn finish(&self) -> Result<(), ProviderError> {
-        if self.buf.is_empty() {
+        let left = self.buffered();
+        if left == 0 {
             return Ok(());
         }
         Err(corrupt(
             format!(
-                "The response stream was cut off: {} bytes of an incomplete frame remain at end \
-                 of stream.",
-                self.buf.len()
+                "The response stream was cut off: {left} bytes of an incomplete frame remain at \
+                 end of stream."
             ),
             "The connection was closed in the middle of an event-stream frame (by Bedrock, a \
              proxy or a gateway), so the answer is incomplete.",
@@ -145,8 +171,8 @@ fn check_prelude(
 }
 
 /// Parses one complete frame (prelude already checked) and verifies the message CRC.
-fn decode_frame(frame: Bytes) -> Result<Message, ProviderError> {
-    match read_message_from(frame.clone()) {
+fn decode_frame(frame: &[u8]) -> Result<Message, ProviderError> {
+    match read_message_from(frame) {
         Ok(message) => Ok(message),
         Err(codec_error) => {
             // The codec parses headers before it checks the CRC, so a flipped header byte shows

@@ -15,6 +15,8 @@ mod frames;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod throughput;
 
 pub use frames::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
 
@@ -25,7 +27,8 @@ use crate::transport::Body;
 use converse_events::ConverseEvents;
 use std::collections::VecDeque;
 
-/// A streamed Converse answer, pulled part by part with [`ChatStream::next`].
+/// A streamed Converse answer, pulled part by part with [`ChatStream::next`] or a batch at a
+/// time with [`ChatStream::next_batch`].
 pub struct ChatStream {
     body: Box<dyn Body>,
     frames: FrameDecoder,
@@ -97,41 +100,77 @@ impl ChatStream {
     /// same error again.
     #[allow(clippy::should_implement_trait)] // Mirrors the WIT `chat-stream.next`, not Iterator.
     pub fn next(&mut self) -> Result<Option<StreamPart>, ProviderError> {
-        match self.advance() {
-            Ok(part) => Ok(part),
-            Err(mut e) => {
-                if e.request_id.is_none() {
-                    e.request_id.clone_from(&self.metadata.request_id);
-                }
-                self.pending.clear();
-                self.state = State::Failed(e.clone());
-                Err(e)
-            }
+        match self.step(Read::IfNeeded)? {
+            Step::Part(part) => Ok(Some(part)),
+            Step::End => Ok(None),
+            Step::NeedBytes => unreachable!("`Read::IfNeeded` reads instead"),
         }
     }
 
-    fn advance(&mut self) -> Result<Option<StreamPart>, ProviderError> {
+    /// Up to `max` parts (`0` counts as 1), the same parts in the same order as `next` would
+    /// return; an empty list only at the clean end (where `next` returns `Ok(None)`).
+    ///
+    /// The body is read only for the first part, and only if no part can be decoded from the
+    /// bytes already read: the rest of the batch is what those bytes already hold, so a batch
+    /// never waits for the network (its first part does wait for the rest to be decoded). An
+    /// error found after the first part of a batch is kept and returned by the next call (and
+    /// every call after it), so the parts decoded before it are delivered.
+    pub fn next_batch(&mut self, max: u32) -> Result<Vec<StreamPart>, ProviderError> {
+        let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
+        let first = match self.step(Read::IfNeeded)? {
+            Step::Part(part) => part,
+            Step::End => return Ok(Vec::new()),
+            Step::NeedBytes => unreachable!("`Read::IfNeeded` reads instead"),
+        };
+        let mut parts = vec![first];
+        while parts.len() < max {
+            match self.step(Read::Never) {
+                Ok(Step::Part(part)) => parts.push(part),
+                // The error is now the stream's state: the next call returns it.
+                Ok(Step::End | Step::NeedBytes) | Err(_) => break,
+            }
+        }
+        Ok(parts)
+    }
+
+    /// One part, the end, or (with [`Read::Never`]) the news that the next part needs more of
+    /// the body. A failure becomes the stream's final state.
+    fn step(&mut self, read: Read) -> Result<Step, ProviderError> {
+        self.advance(read).map_err(|mut e| {
+            if e.request_id.is_none() {
+                e.request_id.clone_from(&self.metadata.request_id);
+            }
+            self.pending.clear();
+            self.state = State::Failed(e.clone());
+            e
+        })
+    }
+
+    fn advance(&mut self, read: Read) -> Result<Step, ProviderError> {
         loop {
             // `Start` comes first even when warnings are already pending.
             if let State::New = self.state {
                 self.state = State::Streaming;
-                return Ok(Some(StreamPart::Start(self.metadata.clone())));
+                return Ok(Step::Part(StreamPart::Start(self.metadata.clone())));
             }
             if let Some(part) = self.pending.pop_front() {
-                return Ok(Some(part));
+                return Ok(Step::Part(part));
             }
             match &self.state {
                 State::New => unreachable!("handled above"),
                 State::Streaming => {}
-                State::Ended => return Ok(None),
+                State::Ended => return Ok(Step::End),
                 State::Failed(e) => return Err(e.clone()),
             }
             if let Some(message) = self.frames.next_message()? {
                 self.events.on_message(&message, &self.ctx, &mut self.pending)?;
                 continue;
             }
+            if let Read::Never = read {
+                return Ok(Step::NeedBytes);
+            }
             match self.body.next_chunk()? {
-                Some(chunk) => self.frames.push(&chunk),
+                Some(chunk) => self.frames.push_owned(chunk),
                 None => {
                     self.frames.finish()?;
                     self.events.finish(&mut self.pending)?;
@@ -140,6 +179,23 @@ impl ChatStream {
             }
         }
     }
+}
+
+/// Whether [`ChatStream::advance`] may read the body when the bytes it has hold no part.
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    IfNeeded,
+    Never,
+}
+
+/// What [`ChatStream::advance`] found.
+#[derive(Debug)]
+enum Step {
+    Part(StreamPart),
+    /// The clean end: `messageStop` seen, the body ended on a frame boundary.
+    End,
+    /// No part can be decoded from the bytes read so far (only with [`Read::Never`]).
+    NeedBytes,
 }
 
 /// An event that does not have the shape ConverseStream documents.

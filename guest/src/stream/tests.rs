@@ -94,8 +94,47 @@ fn run(body: impl Body + 'static) -> (Vec<StreamPart>, Option<ProviderError>) {
     panic!("the stream never ended");
 }
 
+/// Pulls every part in batches of at most `max`; checks the batch sizes and that the end and
+/// the error stay put, and returns the parts in order.
+fn run_batched(body: impl Body + 'static, max: u32) -> (Vec<StreamPart>, Option<ProviderError>) {
+    let mut stream = ChatStream::new(Box::new(body), metadata(), ctx());
+    let mut parts = Vec::new();
+    for _ in 0..100_000 {
+        match stream.next_batch(max) {
+            Ok(batch) if batch.is_empty() => {
+                assert_eq!(stream.next_batch(max), Ok(Vec::new()), "a finished stream stays so");
+                assert_eq!(stream.next(), Ok(None), "`next` agrees that the stream ended");
+                return (parts, None);
+            }
+            Ok(batch) => {
+                assert!(batch.len() <= max.max(1) as usize, "{} parts > max {max}", batch.len());
+                parts.extend(batch);
+            }
+            Err(e) => {
+                assert_eq!(
+                    stream.next_batch(max),
+                    Err(e.clone()),
+                    "a failed stream keeps its error"
+                );
+                assert_eq!(stream.next(), Err(e.clone()), "`next` returns the same error");
+                return (parts, Some(e));
+            }
+        }
+    }
+    panic!("the stream never ended");
+}
+
+/// [`run`], after checking that batches of 1, 3 and 64 parts give the same parts and error.
+fn run_chunks(body: ChunkedBody) -> (Vec<StreamPart>, Option<ProviderError>) {
+    let one_by_one = run(body.clone());
+    for max in [1, 3, 64] {
+        assert_eq!(run_batched(body.clone(), max), one_by_one, "next_batch({max}) differs");
+    }
+    one_by_one
+}
+
 fn run_bytes(bytes: &[u8], chunk: usize) -> (Vec<StreamPart>, Option<ProviderError>) {
-    run(ChunkedBody::every(bytes, chunk))
+    run_chunks(ChunkedBody::every(bytes, chunk))
 }
 
 fn run_ok(bytes: &[u8]) -> Vec<StreamPart> {
@@ -364,6 +403,17 @@ fn frames_split_at_every_offset_decode_identically() {
     let whole = decode_all(&body).unwrap();
     for split in 0..=body.len() {
         assert_eq!(decode_chunked(&body, [split]), whole, "split at {split}");
+        // Chunks taken over as they are, with a frame straddling the cut.
+        let mut decoder = FrameDecoder::new();
+        let mut out = Vec::new();
+        for chunk in [&body[..split], &body[split..]] {
+            decoder.push_owned(chunk.to_vec());
+            while let Some(m) = decoder.next_message().unwrap() {
+                out.push(m);
+            }
+        }
+        decoder.finish().unwrap();
+        assert_eq!(out, whole, "owned chunks split at {split}");
     }
     for size in 1..=11 {
         assert_eq!(decode_chunked(&body, std::iter::repeat(size)), whole, "chunks of {size}");
@@ -497,7 +547,7 @@ fn tv4_every_split_point_and_chunk_size_yields_the_same_parts() {
     let expected = tv4_parts();
     for split in 0..=body.len() {
         let chunks = vec![body[..split].to_vec(), body[split..].to_vec()];
-        let (parts, err) = run(ChunkedBody::new(chunks));
+        let (parts, err) = run_chunks(ChunkedBody::new(chunks));
         assert_eq!((parts, err), (expected.clone(), None), "split at {split}");
     }
     for size in 1..=11 {
@@ -517,6 +567,92 @@ fn parts_are_delivered_before_the_rest_of_the_body_arrives() {
     assert_eq!(err.kind, ErrorKind::Timeout);
     assert_eq!(err.request_id, metadata().request_id, "the request ID is attached");
     assert_eq!(stream.next().unwrap_err(), err);
+}
+
+// ---- ConverseStream: batches ----
+
+/// Hands out pre-cut chunks and counts how often it was asked for one.
+struct CountingBody {
+    inner: ChunkedBody,
+    reads: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Body for CountingBody {
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        self.reads.set(self.reads.get() + 1);
+        self.inner.next_chunk()
+    }
+}
+
+/// A stream over `chunks` and the counter of its body reads.
+fn counted(chunks: Vec<Vec<u8>>) -> (ChatStream, std::rc::Rc<std::cell::Cell<usize>>) {
+    let reads = std::rc::Rc::default();
+    let body = CountingBody { inner: ChunkedBody::new(chunks), reads: std::rc::Rc::clone(&reads) };
+    (ChatStream::new(Box::new(body), metadata(), ctx()), reads)
+}
+
+#[test]
+fn a_batch_never_reads_the_body_when_a_part_is_already_decodable() {
+    let parts = tv4_parts();
+    let warning = Warning { code: "w".into(), message: "a notice".into() };
+
+    // One frame per read: each batch holds what one read made decodable, and reads stop there.
+    let (stream, reads) = counted(TV4_FRAMES.iter().map(|f| hex(f)).collect());
+    let mut stream = stream.with_warnings([warning.clone()]);
+    let mut batch = |expected: Vec<StreamPart>, reads_after: usize| {
+        assert_eq!(stream.next_batch(64).unwrap(), expected);
+        assert_eq!(reads.get(), reads_after, "reads after {expected:?}");
+    };
+    batch(vec![parts[0].clone(), StreamPart::Warning(warning)], 0);
+    batch(vec![parts[1].clone()], 2); // messageStart yields no part: one more read.
+    batch(vec![parts[2].clone()], 3);
+    batch(vec![parts[3].clone()], 5); // contentBlockStop yields no part either.
+    batch(vec![parts[4].clone()], 6);
+    batch(vec![], 7); // The end of the body is a read too.
+    batch(vec![], 7);
+
+    // The whole recording in one read: one batch after `Start`, capped by `max`.
+    let (mut stream, reads) = counted(vec![tv4()]);
+    assert_eq!(stream.next_batch(64).unwrap(), parts[..1].to_vec());
+    assert_eq!(reads.get(), 0, "`Start` needs no body");
+    assert_eq!(stream.next_batch(64).unwrap(), parts[1..].to_vec());
+    assert_eq!(reads.get(), 1);
+    assert_eq!(stream.next_batch(64).unwrap(), vec![]);
+    assert_eq!(reads.get(), 2);
+
+    let (mut stream, reads) = counted(vec![tv4()]);
+    assert_eq!(stream.next_batch(0).unwrap(), parts[..1].to_vec(), "max 0 counts as 1");
+    assert_eq!(stream.next_batch(2).unwrap(), parts[1..3].to_vec());
+    assert_eq!(stream.next().unwrap(), Some(parts[3].clone()), "`next` can be mixed in");
+    assert_eq!(stream.next_batch(3).unwrap(), parts[4..].to_vec());
+    assert_eq!(reads.get(), 1, "all from the first read");
+    assert_eq!(stream.next_batch(3).unwrap(), vec![]);
+}
+
+#[test]
+fn an_error_after_parts_of_a_batch_comes_with_the_next_call() {
+    // The exception frame is in the same read as the text before it.
+    let mut body = tv4_frames(3);
+    body.extend(hex(TV6));
+    let (mut stream, reads) = counted(vec![body]);
+    assert_eq!(stream.next_batch(64).unwrap(), tv4_parts()[..1].to_vec());
+    assert_eq!(stream.next_batch(64).unwrap(), tv4_parts()[1..3].to_vec());
+    let err = stream.next_batch(64).unwrap_err();
+    assert!(format!("{err:?}").to_lowercase().contains("throttling"), "{err:?}");
+    assert_eq!(err.request_id, metadata().request_id, "the request ID is attached");
+    assert_eq!(stream.next_batch(64), Err(err.clone()), "the error is final");
+    assert_eq!(stream.next(), Err(err));
+    assert_eq!(reads.get(), 1, "nothing is read after the exception");
+
+    // A failing read after parts: the parts first, then the transport error.
+    let body = ChunkedBody::new([tv4_frames(3)])
+        .then_fail(TransportError::Timeout(TimeoutPhase::BetweenBytes));
+    let mut stream = ChatStream::new(Box::new(body), metadata(), ctx());
+    assert_eq!(stream.next_batch(64).unwrap(), tv4_parts()[..1].to_vec());
+    assert_eq!(stream.next_batch(64).unwrap(), tv4_parts()[1..3].to_vec());
+    let err = stream.next_batch(64).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert_eq!(stream.next_batch(64), Err(err));
 }
 
 #[test]
@@ -908,7 +1044,7 @@ fn random_chunking_of_a_long_stream() {
             chunks.push(body[at..end].to_vec());
             at = end;
         }
-        assert_eq!(run(ChunkedBody::new(chunks)), (expected.clone(), None), "round {round}");
+        assert_eq!(run_chunks(ChunkedBody::new(chunks)), (expected.clone(), None), "round {round}");
     }
 }
 

@@ -116,6 +116,10 @@ mod component {
         fn next(&self) -> Result<Option<wit::StreamPart>, wit::ProviderError> {
             Ok(None)
         }
+
+        fn next_batch(&self, _max: u32) -> Result<Vec<wit::StreamPart>, wit::ProviderError> {
+            Ok(Vec::new())
+        }
     }
 
     bindings::export!(Component with_types_in bindings);
