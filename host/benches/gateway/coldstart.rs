@@ -63,14 +63,7 @@ fn chat(settings: &Path, cache_dir: &Path) -> Run {
 pub fn run(mode: &Mode, tmp: &Path) {
     let upstream = CannedUpstream::start(1).expect("the canned upstream starts");
     let settings = tmp.join("coldstart-settings.json");
-    let json = serde_json::json!({
-        "region": "us-east-1",
-        "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
-        "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "baseUrl": upstream.base_url(),
-        "languageModel": "amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-    });
-    std::fs::write(&settings, json.to_string()).expect("settings written");
+    fixtures::write_settings(&settings, &upstream.base_url());
     let cache_dir = tmp.join("coldstart-cache");
     // A real run starts from an empty cache, so its first run shows the compile-and-store
     // path; a smoke run keeps the cache so `cargo test` does not compile every time.

@@ -159,3 +159,11 @@ pub fn upstream(stream: Vec<u8>) -> InMemoryUpstream {
             .unwrap_or_default()
     })
 }
+
+/// Writes [`SETTINGS`] pointed at `base_url` (a loopback upstream) to `path`, for the gateway
+/// binary's `--settings`.
+pub fn write_settings(path: &std::path::Path, base_url: &str) {
+    let mut json: serde_json::Value = serde_json::from_str(SETTINGS).expect("SETTINGS is JSON");
+    json["baseUrl"] = base_url.into();
+    std::fs::write(path, json.to_string()).expect("settings written");
+}

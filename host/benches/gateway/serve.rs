@@ -125,14 +125,7 @@ fn http_request(
 pub fn run(mode: &Mode, tmp: &Path) {
     let upstream = CannedUpstream::start(1).expect("the canned upstream starts");
     let settings = tmp.join("serve-settings.json");
-    let json = serde_json::json!({
-        "region": "us-east-1",
-        "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
-        "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "baseUrl": upstream.base_url(),
-        "languageModel": "amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-    });
-    std::fs::write(&settings, json.to_string()).expect("settings written");
+    fixtures::write_settings(&settings, &upstream.base_url());
     // A first start compiles the component into the cache (the cold-start section's business);
     // the measured gateway starts from the cache, as a restarted production gateway does, so its
     // RSS does not include the compiler's memory.
