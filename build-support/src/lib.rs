@@ -1,8 +1,9 @@
 //! Builds a workspace crate for `wasm32-wasip2` from a `build.rs`, so the calling crate can embed
 //! the component with `include_bytes!(env!(..))`.
 //!
-//! Used by `host/build.rs` (the provider component) and `tests/build.rs` (the misbehaving test
-//! component). The nested `cargo build` runs in the workspace with a fixed target directory
+//! Used by `host/gateway/build.rs` (the provider component) and `tests/build.rs` (the test
+//! components). After the build it appends the component's manifest (`wit/MANIFEST.md`) as a
+//! top-level custom section, so the manifest travels inside the binary it describes. The nested `cargo build` runs in the workspace with a fixed target directory
 //! (`<outer target dir>/<subdir>`), so rebuilds are incremental and never contend with the outer
 //! build's lock, and with a clean environment, so nothing meant for the host build (flags,
 //! target, target dir) leaks into it. Setting the crate's override variable to a prebuilt
@@ -18,6 +19,7 @@
 //!     path_env: "BEDROCK_PROVIDER_WASM_PATH",
 //!     inputs: &["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock", "Cargo.toml"],
 //!     target_subdir: "guest",
+//!     manifest: "guest/manifest.json",
 //! }
 //! .run();
 //! ```
@@ -45,8 +47,11 @@ const HOST_ONLY_ENV: [&str; 8] = [
     "CARGO_BUILD_TARGET_DIR",
 ];
 
-/// One component to build from a `build.rs`. The calling crate must sit directly in the
-/// workspace root (`host/`, `tests/`): the nested build runs in its parent directory.
+/// The name of the custom section that carries a component's manifest.
+pub const MANIFEST_SECTION: &str = "ai-gateway:manifest";
+
+/// One component to build from a `build.rs`, in the workspace that contains the calling crate
+/// (the nearest ancestor directory with a `Cargo.lock`).
 #[derive(Debug, Clone, Copy)]
 pub struct GuestBuild<'a> {
     /// The workspace package to build (`cargo build -p <package>`).
@@ -63,6 +68,9 @@ pub struct GuestBuild<'a> {
     pub inputs: &'a [&'a str],
     /// The nested build's target directory, under the outer build's target directory.
     pub target_subdir: &'a str,
+    /// The component's manifest (JSON), relative to the workspace root; embedded as the
+    /// [`MANIFEST_SECTION`] custom section unless the component already carries one.
+    pub manifest: &'a str,
 }
 
 impl GuestBuild<'_> {
@@ -80,21 +88,38 @@ impl GuestBuild<'_> {
     /// the component's path.
     pub fn build(&self) -> Result<PathBuf, String> {
         println!("cargo:rerun-if-env-changed={}", self.override_env);
-        if let Some(path) = env::var_os(self.override_env) {
-            let path = PathBuf::from(path);
-            let path = path
-                .canonicalize()
-                .map_err(|e| format!("{}={}: {e}", self.override_env, path.display()))?;
-            println!("cargo:rerun-if-changed={}", path.display());
-            println!("cargo:rustc-env={}={}", self.path_env, path.display());
-            return Ok(path);
-        }
-
         let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
         let workspace = manifest_dir
-            .parent()
-            .ok_or_else(|| format!("{} has no parent directory", manifest_dir.display()))?
+            .ancestors()
+            .find(|dir| dir.join("Cargo.lock").is_file())
+            .ok_or_else(|| format!("no workspace (Cargo.lock) above {}", manifest_dir.display()))?
             .to_path_buf();
+        let manifest_path = workspace.join(self.manifest);
+        println!("cargo:rerun-if-changed={}", manifest_path.display());
+        let built = match env::var_os(self.override_env) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                let path = path
+                    .canonicalize()
+                    .map_err(|e| format!("{}={}: {e}", self.override_env, path.display()))?;
+                println!("cargo:rerun-if-changed={}", path.display());
+                path
+            }
+            None => self.build_nested(&workspace)?,
+        };
+        let manifest = std::fs::read(&manifest_path)
+            .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
+        let wasm = std::fs::read(&built)
+            .map_err(|e| format!("cannot read {}: {e}", built.display()))?;
+        let out = PathBuf::from(env_var("OUT_DIR")?).join(self.artifact);
+        std::fs::write(&out, with_manifest(wasm, &manifest))
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        println!("cargo:rustc-env={}={}", self.path_env, out.display());
+        Ok(out)
+    }
+
+    /// Runs the nested `cargo build` and returns the path of the component it produced.
+    fn build_nested(&self, workspace: &Path) -> Result<PathBuf, String> {
         for input in self.inputs {
             println!("cargo:rerun-if-changed={}", workspace.join(input).display());
         }
@@ -110,7 +135,7 @@ impl GuestBuild<'_> {
         let target_dir = outer.join(self.target_subdir);
         let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.current_dir(&workspace)
+        cmd.current_dir(workspace)
             .args(["build", "-p", self.package, "--target", TARGET, "--profile", PROFILE])
             .arg("--target-dir")
             .arg(&target_dir)
@@ -130,7 +155,6 @@ impl GuestBuild<'_> {
         if !wasm.is_file() {
             return Err(format!("the build of {} did not produce {}", self.what, wasm.display()));
         }
-        println!("cargo:rustc-env={}={}", self.path_env, wasm.display());
         Ok(wasm)
     }
 
@@ -154,6 +178,68 @@ impl GuestBuild<'_> {
         }
         Ok(())
     }
+}
+
+/// `component` with `manifest` appended as a top-level custom section named
+/// [`MANIFEST_SECTION`], or unchanged when it already carries one (a prebuilt component keeps
+/// the manifest it shipped with).
+///
+/// Written by hand because it is five bytes of framing: a custom section (id 0, then the LEB128
+/// size, the LEB128 name length, the name and the payload) may stand anywhere in a component,
+/// and runtimes skip ones they do not know.
+pub fn with_manifest(mut component: Vec<u8>, manifest: &[u8]) -> Vec<u8> {
+    if find_custom_section(&component, MANIFEST_SECTION).is_some() {
+        return component;
+    }
+    let mut contents = Vec::with_capacity(manifest.len() + MANIFEST_SECTION.len() + 5);
+    write_leb128(&mut contents, MANIFEST_SECTION.len());
+    contents.extend_from_slice(MANIFEST_SECTION.as_bytes());
+    contents.extend_from_slice(manifest);
+    component.push(0);
+    write_leb128(&mut component, contents.len());
+    component.extend_from_slice(&contents);
+    component
+}
+
+/// The payload of the top-level custom section `name` of a component or module (not of nested
+/// modules), if any. Stops at the first malformed section.
+pub fn find_custom_section<'a>(binary: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let mut rest = binary.get(8..)?;
+    while let Some((&id, after_id)) = rest.split_first() {
+        let (size, after_size) = read_leb128(after_id)?;
+        let contents = after_size.get(..size)?;
+        rest = &after_size[size..];
+        if id == 0 {
+            let (name_len, after_len) = read_leb128(contents)?;
+            if after_len.get(..name_len)? == name.as_bytes() {
+                return Some(&after_len[name_len..]);
+            }
+        }
+    }
+    None
+}
+
+fn write_leb128(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_leb128(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let mut value = 0usize;
+    for (i, &byte) in bytes.iter().enumerate().take(5) {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
 }
 
 fn env_var(name: &str) -> Result<String, String> {
@@ -186,6 +272,20 @@ mod tests {
     use super::*;
 
     const TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+    /// The smallest component: the preamble with the component-layer version.
+    const EMPTY_COMPONENT: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+    #[test]
+    fn manifest_is_appended_once_and_found_again() {
+        let manifest = br#"{"manifestVersion":1}"#.repeat(20);
+        let with = with_manifest(EMPTY_COMPONENT.to_vec(), &manifest);
+        assert_eq!(find_custom_section(&with, MANIFEST_SECTION), Some(&manifest[..]));
+        assert_eq!(with_manifest(with.clone(), b"{}"), with, "an existing manifest is kept");
+        assert_eq!(find_custom_section(&EMPTY_COMPONENT, MANIFEST_SECTION), None);
+        assert_eq!(find_custom_section(&with, "other"), None);
+        assert_eq!(find_custom_section(&with[..with.len() - 1], MANIFEST_SECTION), None);
+    }
 
     #[test]
     fn target_dir_of_a_host_build() {

@@ -381,7 +381,7 @@ impl WasiHttpHooks for OutboundHooks {
 ///
 /// wasmtime-wasi-http 48 keeps response-body failures as its embedder `Error`, and its own
 /// `http-error-code` only recognises `ErrorCode`, so without this the guest would read the body
-/// cap or the between-bytes timeout as an anonymous I/O error. [`crate::plugin`] links this in
+/// cap or the between-bytes timeout as an anonymous I/O error. [`crate::sandbox`] links this in
 /// place of the stock function.
 pub fn http_error_code(error: &wasmtime::Error) -> Option<ErrorCode> {
     if let Some(code) = error.downcast_ref::<ErrorCode>() {
@@ -568,8 +568,14 @@ mod tests {
     }
 
     fn hooks_for(addr: std::net::SocketAddr, cap: u64) -> OutboundHooks {
-        let settings = serde_json::json!({ "baseUrl": format!("http://{addr}") });
-        OutboundHooks::new(HttpClient::new().unwrap(), Policy::from_settings(&settings), cap)
+        let manifest = crate::Manifest::parse(
+            r#"{"manifestVersion": 1, "provider": "p", "contract": "c",
+                "outbound": {"originSettings": ["endpoint"]}}"#,
+        )
+        .unwrap();
+        let settings = serde_json::json!({ "endpoint": format!("http://{addr}") });
+        let policy = Policy::for_call(&manifest, &settings, &crate::policy::Rules::default());
+        OutboundHooks::new(HttpClient::new().unwrap(), policy, cap)
     }
 
     fn get(url: &str) -> Request<WasiBody> {

@@ -296,7 +296,7 @@ async fn send(sender: &mut Sender, target: &LoadTarget) -> Result<http::StatusCo
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::bench::CannedUpstream;
+    use crate::CannedUpstream;
 
     #[test]
     fn loads_the_canned_upstream_and_reports_latencies() {

@@ -101,7 +101,7 @@ pub fn native_request(model: Option<&str>) -> api::GenerateRequest {
 
 /// Spec §10.3 TV-4's decoded events, one `<:event-type> <payload>` per line.
 const TV4_EVENTS: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/eventstream/tv4-events.txt"));
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/eventstream/tv4-events.txt"));
 
 /// A ConverseStream body in the style of the recorded ones (spec §10.3 TV-4: every event
 /// padded with a `p` field): TV-4's `messageStart`, `deltas` text deltas of `text_len`

@@ -95,16 +95,16 @@ pub fn start_epoch_ticker(engine: &Engine) -> std::io::Result<JoinHandle<()>> {
 }
 
 /// Where compiled components are cached when no directory is configured:
-/// `$XDG_CACHE_HOME/bedrock-gateway`, else `~/.cache/bedrock-gateway`, else the temp dir.
+/// `$XDG_CACHE_HOME/provider-runtime`, else `~/.cache/provider-runtime`, else the temp dir.
 pub fn default_cache_dir() -> PathBuf {
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if let Some(dir) = non_empty("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("bedrock-gateway");
+        return PathBuf::from(dir).join("provider-runtime");
     }
     if let Some(home) = non_empty("HOME") {
-        return PathBuf::from(home).join(".cache").join("bedrock-gateway");
+        return PathBuf::from(home).join(".cache").join("provider-runtime");
     }
-    std::env::temp_dir().join("bedrock-gateway")
+    std::env::temp_dir().join("provider-runtime")
 }
 
 /// How [`load_component`] obtained the component.
@@ -222,10 +222,13 @@ mod tests {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let dir = std::env::temp_dir()
-            .join(format!("bedrock-gateway-{name}-{}-{nanos}", std::process::id()));
+            .join(format!("provider-runtime-{name}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
+
+    /// The smallest valid component: the preamble with the component-layer version.
+    const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
     fn small_engine() -> Engine {
         new_engine(PoolLimits { max_instances: 4, memory_limit_bytes: 16 << 20 }).unwrap()
@@ -234,7 +237,7 @@ mod tests {
     #[test]
     fn cache_hit_after_first_compile_and_recovery_from_corruption() {
         let engine = small_engine();
-        let wasm = crate::bundled_component();
+        let wasm = EMPTY_COMPONENT;
         let dir = temp_dir("cache");
         let file = dir.join(format!("{}.cwasm", cache_key(&engine, wasm)));
 
@@ -248,8 +251,8 @@ mod tests {
         let (component, outcome) = load_component(&engine, wasm, &dir).unwrap();
         eprintln!("load from the cache: {:?}", started.elapsed());
         assert_eq!(outcome, CacheOutcome::Hit);
-        // The cached component is usable: it links against the host's imports.
-        assert!(component.component_type().exports(&engine).count() > 0);
+        // The cached component is usable: its type can be read.
+        assert_eq!(component.component_type().exports(&engine).count(), 0);
 
         // A corrupt file is replaced by a fresh compile, which then hits again. (Replaced by a
         // rename, as `store` does: rewriting a file in place under a live mapping is SIGBUS.)
@@ -274,7 +277,7 @@ mod tests {
         let dir = temp_dir("cache-ro");
         let blocker = dir.join("not-a-dir");
         std::fs::write(&blocker, b"").unwrap();
-        let (_, outcome) = load_component(&engine, crate::bundled_component(), &blocker).unwrap();
+        let (_, outcome) = load_component(&engine, EMPTY_COMPONENT, &blocker).unwrap();
         assert_eq!(outcome, CacheOutcome::Compiled { stored: false });
         let _ = std::fs::remove_dir_all(&dir);
     }

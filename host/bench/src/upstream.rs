@@ -19,13 +19,13 @@ use tokio::net::TcpListener;
 /// The Converse answer every non-streaming request gets: the spec's recorded text answer
 /// (spec §15.1, vercel/ai `amazon-bedrock-text.json`), verbatim from `fixtures/converse/text.json`.
 pub const CONVERSE_TEXT_FIXTURE: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/converse/text.json"))
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/converse/text.json"))
         .trim_ascii_end();
 
 /// The spec's complete recorded ConverseStream body (spec §10.3 TV-4, six frames, 1157 bytes),
 /// base64.
 const CONVERSE_STREAM_TV4: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/eventstream/tv4.base64"))
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/eventstream/tv4.base64"))
         .trim_ascii();
 
 /// The recorded ConverseStream body (spec §10.3 TV-4): the answer "OK." in six frames.

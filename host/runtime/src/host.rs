@@ -1,0 +1,328 @@
+//! [`Host`]: a provider component loaded once, run per call in a fresh sandbox.
+//!
+//! [`Host::load`] compiles (or loads from the cache) the component, checks its contract version
+//! and reads its manifest, and pre-links it. Each call then gets a new `Store`: nothing is
+//! shared between calls or tenants except the compiled code and the pooled HTTP client. A store
+//! carries a memory limit, a wall-clock deadline (epoch interruption for guest code, a tokio
+//! timeout for the whole call, I/O included), and the outbound policy the manifest gives for
+//! that call's settings. Traps and host failures come back as a [`ProviderError`] like any other
+//! failure, so callers handle a single error type.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::Value;
+use wasmtime::component::{Linker, ResourceAny, ResourceTable};
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi_http::WasiHttpCtx;
+
+use crate::bindings::ModelProviderPre;
+use crate::contract;
+use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
+use crate::manifest::Manifest;
+use crate::outbound::{HttpClient, OutboundHooks};
+#[cfg(feature = "testing")]
+use crate::outbound::InMemoryUpstream;
+use crate::policy::{Policy, Rules};
+use crate::sandbox::{self, Budget, Call, CallState, MIB, MemoryLimiter};
+use crate::stream::ChatStream;
+use crate::types::{
+    CheckReport, GenerateRequest, GenerateResponse, ProviderError, RerankRequest, RerankResponse,
+};
+
+/// Limits, locations and outbound rules for a [`Host`]: the operator's choices.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The most linear memory one call's instance may use. Default 64 MiB.
+    pub memory_limit_bytes: usize,
+    /// Wall-clock limit for a whole call (for a stream: from `stream` to its last part).
+    /// Default 300 s. This is the operator's hard limit; a provider may enforce shorter
+    /// deadlines of its own from the tenant's settings.
+    pub call_timeout: Duration,
+    /// The largest response body the component may receive. Default 32 MiB.
+    pub max_response_bytes: u64,
+    /// Where the compiled component is cached; `None` means [`engine::default_cache_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// Calls (and open streams) that may run at the same time; sizes the instance pool.
+    /// Default 1000.
+    pub max_concurrent_calls: u32,
+    /// Whether the manifest's `originSettings` (a tenant's base URLs) may send requests (and
+    /// the credentials signing them) somewhere other than the provider's own endpoints.
+    /// Default true; turn it off when tenants are not trusted to pick the destination: their
+    /// base URLs are then refused (`denied-by-host`) and only the manifest's templated origins
+    /// are reachable.
+    pub allow_base_urls: bool,
+    /// Origins every call may reach in addition to the manifest's (e.g. an egress proxy).
+    pub extra_origins: Vec<String>,
+    /// Replaces the manifest the component ships with (an operator's reviewed copy);
+    /// `None` uses the component's own.
+    pub manifest: Option<Manifest>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            memory_limit_bytes: 64 * MIB,
+            call_timeout: Duration::from_secs(300),
+            max_response_bytes: 32 * MIB as u64,
+            cache_dir: None,
+            max_concurrent_calls: 1000,
+            allow_base_urls: true,
+            extra_origins: Vec::new(),
+            manifest: None,
+        }
+    }
+}
+
+/// A loaded provider component, ready to serve calls. Cheap to clone; clones share the
+/// compiled component, the engine and the HTTP connection pool.
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pre: ModelProviderPre<CallState>,
+    client: HttpClient,
+    config: HostConfig,
+    cache: CacheOutcome,
+    manifest: Manifest,
+    rules: Rules,
+    /// Answers outbound requests instead of `client` (tests and benchmarks only).
+    #[cfg(feature = "testing")]
+    upstream: Option<InMemoryUpstream>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("config", &self.inner.config)
+            .field("cache", &self.inner.cache)
+            .field("manifest", &self.inner.manifest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Compiles `component_bytes` (or loads it from the cache), checks that it implements a
+    /// compatible contract version ([`contract`]), reads its manifest (or takes the operator's,
+    /// [`HostConfig::manifest`]), links it against the locked-down WASI imports and outbound
+    /// HTTP, and starts the epoch ticker.
+    ///
+    /// Compiling takes a fraction of a second to a few seconds (milliseconds from the cache),
+    /// on the calling thread: from async code, call it through `spawn_blocking` or at startup.
+    pub fn load(component_bytes: &[u8], config: HostConfig) -> anyhow::Result<Host> {
+        Self::load_inner(component_bytes, config, None)
+    }
+
+    /// Like [`Host::load`], but every outbound request the policy allows is answered by
+    /// `upstream` in memory instead of going to the network (feature `testing`).
+    ///
+    /// For benchmarks and tests: it measures the sandbox and the component without a socket
+    /// (the in-process benchmarks compare it with the same Rust code called natively over an
+    /// in-memory transport). Everything else (policy, limits, deadlines) works as in `load`.
+    #[cfg(feature = "testing")]
+    pub fn load_with_upstream(
+        component_bytes: &[u8],
+        config: HostConfig,
+        upstream: InMemoryUpstream,
+    ) -> anyhow::Result<Host> {
+        Self::load_inner(component_bytes, config, Some(upstream))
+    }
+
+    fn load_inner(
+        component_bytes: &[u8],
+        config: HostConfig,
+        #[cfg(feature = "testing")] upstream: Option<InMemoryUpstream>,
+        #[cfg(not(feature = "testing"))] _upstream: Option<std::convert::Infallible>,
+    ) -> anyhow::Result<Host> {
+        let manifest = match &config.manifest {
+            Some(manifest) => manifest.clone(),
+            None => Manifest::from_component(component_bytes)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the component carries no provider manifest (custom section `{}`): build it \
+                     with build-support, or give the host the manifest to use",
+                    crate::manifest::SECTION
+                )
+            })?,
+        };
+        let engine = engine::new_engine(PoolLimits {
+            max_instances: config.max_concurrent_calls,
+            memory_limit_bytes: config.memory_limit_bytes,
+        })?;
+        engine::start_epoch_ticker(&engine).context("cannot start the epoch ticker thread")?;
+        let cache_dir = config.cache_dir.clone().unwrap_or_else(engine::default_cache_dir);
+        let (component, cache) = engine::load_component(&engine, component_bytes, &cache_dir)?;
+        let exports = component.component_type();
+        contract::check_exports(exports.exports(&engine).map(|(name, _)| name))
+            .map_err(anyhow::Error::msg)?;
+
+        let mut linker = Linker::<CallState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)?;
+        sandbox::link_http_error_code(&mut linker)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(ModelProviderPre::new)
+            .map_err(anyhow::Error::from)
+            .context("the component does not fit the model-provider world")?;
+        let client = HttpClient::new()?;
+        let rules = Rules {
+            allow_base_urls: config.allow_base_urls,
+            extra_origins: config.extra_origins.clone(),
+        };
+        Ok(Host {
+            inner: Arc::new(Inner {
+                pre,
+                client,
+                config,
+                cache,
+                manifest,
+                rules,
+                #[cfg(feature = "testing")]
+                upstream,
+            }),
+        })
+    }
+
+    /// The configuration this host was loaded with.
+    pub fn config(&self) -> &HostConfig {
+        &self.inner.config
+    }
+
+    /// The manifest whose origins this host enforces (the component's, or the operator's).
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.manifest
+    }
+
+    /// Whether the compiled component came from the cache.
+    pub fn cache_outcome(&self) -> CacheOutcome {
+        self.inner.cache
+    }
+
+    fn engine(&self) -> &Engine {
+        self.inner.pre.engine()
+    }
+
+    /// The JSON Schema of the provider's settings.
+    pub async fn settings_schema(&self) -> Result<String, ProviderError> {
+        let mut call = self.instantiate(&Value::Null).await?;
+        let guest = call.provider.ai_gateway_provider_provider();
+        let outcome = call.budget.bounded(guest.call_settings_schema(&mut call.store)).await;
+        call.settle(outcome.map(|r| r.map(Ok)))
+    }
+
+    /// Validates settings exactly as every call does (`client.open` in a fresh sandbox), with no
+    /// network I/O: for readiness probes and for checking settings before switching to them.
+    pub async fn validate_settings(&self, settings_json: &str) -> Result<(), ProviderError> {
+        self.open(settings_json).await.map(|_| ())
+    }
+
+    /// Sends a chat request and waits for the whole answer.
+    pub async fn generate(
+        &self,
+        settings_json: &str,
+        request: GenerateRequest,
+    ) -> Result<GenerateResponse, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_generate(&mut call.store, client, &request)).await;
+        call.settle(outcome)
+    }
+
+    /// Tests the configuration with a minimal request.
+    pub async fn check(&self, settings_json: &str) -> Result<CheckReport, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome = call.budget.bounded(guest.call_check(&mut call.store, client)).await;
+        call.settle(outcome)
+    }
+
+    /// Orders documents by relevance to a query.
+    pub async fn rerank(
+        &self,
+        settings_json: &str,
+        request: RerankRequest,
+    ) -> Result<RerankResponse, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_rerank(&mut call.store, client, &request)).await;
+        call.settle(outcome)
+    }
+
+    /// Sends a chat request and returns the answer as a stream of parts. The call timeout
+    /// covers the whole stream; dropping the stream ends the call and its HTTP request.
+    pub async fn stream(
+        &self,
+        settings_json: &str,
+        request: GenerateRequest,
+    ) -> Result<ChatStream, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_stream(&mut call.store, client, &request)).await;
+        let stream = call.settle(outcome)?;
+        Ok(ChatStream::new(call, stream))
+    }
+
+    /// Instantiates the component and opens a client with the settings.
+    async fn open(&self, settings_json: &str) -> Result<(Call, ResourceAny), ProviderError> {
+        let settings = serde_json::from_str::<Value>(settings_json).unwrap_or(Value::Null);
+        let mut call = self.instantiate(&settings).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome = call.budget.bounded(guest.call_open(&mut call.store, settings_json)).await;
+        let client = call.settle(outcome)?;
+        Ok((call, client))
+    }
+
+    /// A fresh store and instance for one call.
+    async fn instantiate(&self, settings: &Value) -> Result<Call, ProviderError> {
+        let config = &self.inner.config;
+        let timeout = config.call_timeout;
+        let budget = Budget {
+            deadline: Instant::now() + timeout,
+            timeout,
+            memory_limit: config.memory_limit_bytes,
+        };
+        let state = CallState {
+            wasi: sandbox::locked_down_wasi(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: self.hooks(Policy::for_call(&self.inner.manifest, settings, &self.inner.rules)),
+            limiter: MemoryLimiter { limit: config.memory_limit_bytes, exceeded: false },
+        };
+        let mut store = Store::new(self.engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        // Guest code checks the clock every tick and yields to the executor in between, so a
+        // busy guest neither overruns its deadline nor starves other tasks on the thread.
+        let deadline = budget.deadline;
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        store.set_epoch_deadline(if timeout < EPOCH_TICK * 2 { 0 } else { 1 });
+
+        match budget.bounded(self.inner.pre.instantiate_async(&mut store)).await {
+            Ok(Ok(provider)) => Ok(Call { store, provider, budget }),
+            Ok(Err(e)) => Err(budget.failure(store.data().limiter.exceeded, &e)),
+            Err(_) => Err(budget.timeout_error()),
+        }
+    }
+
+    /// The outbound hooks of one call: the shared client, this call's policy, the body cap.
+    fn hooks(&self, policy: Policy) -> OutboundHooks {
+        let hooks =
+            OutboundHooks::new(self.inner.client.clone(), policy, self.inner.config.max_response_bytes);
+        #[cfg(feature = "testing")]
+        let hooks = hooks.with_upstream(self.inner.upstream.clone());
+        hooks
+    }
+}
