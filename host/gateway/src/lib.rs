@@ -1,154 +1,36 @@
-//! Runs the Amazon Bedrock provider component in a locked-down wasmtime sandbox.
+//! The Amazon Bedrock provider as an application: the `bedrock-gateway` CLI, the settings file
+//! with its AWS environment fallbacks, the OpenAI-compatible gateway ([`serve`]) and the demo.
 //!
-//! Embedders load the component once with [`Host::load`] and call it per request; every call
-//! runs in a fresh sandbox with a memory limit, a deadline and an outbound HTTP policy, and
-//! every failure (the provider's own, a trap, a timeout) is a [`types::ProviderError`].
+//! The component itself (`guest/`) is built by `build.rs` and embedded
+//! ([`bundled_component`], with its manifest inside); it runs on the provider-agnostic
+//! [`provider_runtime`], re-exported here so the application and its tests name one crate.
+//! Everything this crate knows about the provider's settings beyond the AWS environment
+//! variables (which settings are secret, which hold the default models) comes from the
+//! component's manifest ([`Host::manifest`]).
 //!
 //! ```no_run
 //! use bedrock_gateway::{Host, HostConfig, bundled_component, types::*};
 //! # async fn demo() -> anyhow::Result<()> {
 //! let host = Host::load(bundled_component(), HostConfig::default())?;
 //! let settings = r#"{"region":"us-east-1","apiKey":"...","languageModel":"amazon-bedrock|amazon.nova-lite-v1:0"}"#;
-//! let request = GenerateRequest {
-//!     model: None,
-//!     messages: vec![Message { role: Role::User, content: vec![ContentPart::Text("Hi".into())] }],
-//!     settings: InferenceSettings { max_tokens: Some(100), temperature: None, top_p: None,
-//!                                   stop_sequences: vec![], reasoning_budget: None },
-//!     tools: vec![], tool_choice: None, guardrail: None, provider_options: None,
-//! };
-//! match host.generate(settings, request).await {
+//! match host.generate(settings, GenerateRequest::prompt("Hi")).await {
 //!     Ok(answer) => println!("{}", answer.text),
-//!     Err(e) => eprintln!("{}: {}", error_kind_name(e.kind), e.message),
+//!     Err(e) => eprintln!("{}: {}", e.kind.name(), e.message),
 //! }
 //! # Ok(()) }
 //! ```
-//!
-//! # Tools, reasoning and the rest of Converse
-//!
-//! A [`types::GenerateRequest`] carries everything Converse can: tools and a tool choice,
-//! a reasoning budget, images and documents (bytes or S3) in user turns, cache points,
-//! a guardrail, and Bedrock extras as `provider_options` JSON. A tool loop offers the tools,
-//! runs the calls the model asks for, and sends the results back after the assistant turn,
-//! which must go back *unchanged*: with reasoning on, its reasoning part carries a signature
-//! that Bedrock checks.
-//!
-//! ```no_run
-//! use bedrock_gateway::{Host, types::*};
-//! # async fn demo(host: &Host, settings: &str) -> Result<(), ProviderError> {
-//! let weather = ToolDefinition {
-//!     name: "get_weather".into(),
-//!     description: Some("Current weather for a city".into()),
-//!     input_schema_json: r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#.into(),
-//!     cache_point: None,
-//! };
-//! let question = ContentPart::Text("What is the weather in Paris?".into());
-//! let mut request = GenerateRequest {
-//!     model: Some("amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0".into()),
-//!     messages: vec![Message { role: Role::User, content: vec![question] }],
-//!     settings: InferenceSettings { max_tokens: Some(4096), temperature: None, top_p: None,
-//!                                   stop_sequences: vec![], reasoning_budget: Some(1024) },
-//!     tools: vec![weather], tool_choice: Some(ToolChoice::Auto), guardrail: None,
-//!     provider_options: None,
-//! };
-//! loop {
-//!     let answer = host.generate(settings, request.clone()).await?;
-//!     if answer.finish_reason != FinishReason::ToolCalls {
-//!         println!("{}", answer.text);
-//!         return Ok(());
-//!     }
-//!     let results: Vec<ContentPart> = answer
-//!         .content
-//!         .iter()
-//!         .filter_map(|part| match part {
-//!             ContentPart::ToolCall(call) => Some(ContentPart::ToolResult(ToolResult {
-//!                 id: call.id.clone(),
-//!                 // Run the tool named `call.name` with `call.input_json` here.
-//!                 content: vec![ToolResultContent::Json(r#"{"tempC":21}"#.into())],
-//!                 is_error: false,
-//!             })),
-//!             _ => None,
-//!         })
-//!         .collect();
-//!     request.messages.push(Message { role: Role::Assistant, content: answer.content });
-//!     request.messages.push(Message { role: Role::Tool, content: results });
-//! }
-//! # }
-//! ```
-//!
-//! With [`Host::stream`], rebuild the assistant turn from the parts before sending it back:
-//! each reasoning block is its `reasoning-delta` texts joined plus the signature of its last
-//! delta, each tool call is its `tool-call-end` part, in block (`index`) order.
 
-pub mod bench;
 pub mod cli;
+#[cfg(feature = "demo")]
 pub mod demo;
-pub mod engine;
-pub mod outbound;
 pub mod output;
-pub mod plugin;
-pub mod policy;
 pub mod serve;
 pub mod settings;
 
-pub use plugin::{ChatStream, Host, HostConfig};
+pub use provider_runtime::{ChatStream, Host, HostConfig, Manifest, engine, manifest, policy, types};
 
-/// The types of the provider contract (`wit/provider.wit`), generated by `bindgen!`.
-pub mod types {
-    // Listed rather than glob-imported: the generated module also holds linker plumbing
-    // (a `Host` trait, `add_to_linker`) that is not part of this API.
-    pub use crate::plugin::bindings::ai_gateway::provider::types::{
-        CachePoint, CheckReport, CitedText, ContentPart, Document, ErrorKind, Finish, FinishReason,
-        GenerateRequest, GenerateResponse, Guardrail, Image, InferenceSettings, MediaSource,
-        Message, ProviderError, Reasoning, ReasoningDelta, ReasoningText, RerankDocument,
-        RerankRequest, RerankResponse, RerankResult, ResponseMetadata, Role, S3Location,
-        StreamPart, TextDelta, ToolCall, ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition,
-        ToolResult, ToolResultContent, Usage, Warning,
-    };
-
-    /// The WIT name of an error kind, e.g. `invalid-settings`.
-    pub fn error_kind_name(kind: ErrorKind) -> &'static str {
-        match kind {
-            ErrorKind::InvalidSettings => "invalid-settings",
-            ErrorKind::InvalidRequest => "invalid-request",
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::ExpiredCredentials => "expired-credentials",
-            ErrorKind::AccessDenied => "access-denied",
-            ErrorKind::ModelNotFound => "model-not-found",
-            ErrorKind::OnDemandUnsupported => "on-demand-unsupported",
-            ErrorKind::RegionUnsupported => "region-unsupported",
-            ErrorKind::Throttled => "throttled",
-            ErrorKind::QuotaExceeded => "quota-exceeded",
-            ErrorKind::ModelNotReady => "model-not-ready",
-            ErrorKind::ModelTimeout => "model-timeout",
-            ErrorKind::ModelError => "model-error",
-            ErrorKind::ServiceUnavailable => "service-unavailable",
-            ErrorKind::Internal => "internal",
-            ErrorKind::Network => "network",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::DeniedByHost => "denied-by-host",
-            ErrorKind::InvalidResponse => "invalid-response",
-            ErrorKind::Unsupported => "unsupported",
-        }
-    }
-
-    /// The WIT name of a finish reason, e.g. `tool-calls`.
-    pub fn finish_reason_name(reason: FinishReason) -> &'static str {
-        match reason {
-            FinishReason::Stop => "stop",
-            FinishReason::Length => "length",
-            FinishReason::StopSequence => "stop-sequence",
-            FinishReason::ToolCalls => "tool-calls",
-            FinishReason::ContentFilter => "content-filter",
-            FinishReason::GuardrailIntervened => "guardrail-intervened",
-            FinishReason::MalformedOutput => "malformed-output",
-            FinishReason::MalformedToolCall => "malformed-tool-call",
-            FinishReason::ContextWindowExceeded => "context-window-exceeded",
-            FinishReason::Other => "other",
-        }
-    }
-}
-
-/// The provider component built from `guest/` (or `BEDROCK_PROVIDER_WASM`) at compile time.
+/// The provider component built from `guest/` (or `BEDROCK_PROVIDER_WASM`) at compile time,
+/// with its manifest (`guest/manifest.json`) as a custom section.
 pub fn bundled_component() -> &'static [u8] {
     include_bytes!(env!("BEDROCK_PROVIDER_WASM_PATH"))
 }
