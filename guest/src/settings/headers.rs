@@ -1,0 +1,167 @@
+//! The `headers` setting: extra headers for every request, added after signing.
+
+use serde_json::{Map, Value};
+
+use super::json::{present, wrong_type};
+use crate::error::{ProviderError, Result};
+
+/// Header names a custom header may not set (compared lower-case), besides every `x-amz-*`.
+pub const RESERVED_HEADERS: [&str; 12] = [
+    "authorization",
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+];
+
+pub(super) fn parse_headers(obj: &Map<String, Value>) -> Result<Vec<(String, String)>> {
+    let Some(value) = present(obj, "headers") else { return Ok(Vec::new()) };
+    let Value::Object(map) = value else {
+        return Err(wrong_type("headers", value, "an object of header name → value"));
+    };
+    let mut out: Vec<(String, String)> = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let field = format!("headers.{name}");
+        let Value::String(value) = value else {
+            return Err(wrong_type(&field, value, "a string"));
+        };
+        if name.is_empty() {
+            return Err(ProviderError::settings(
+                "headers",
+                "`headers` has an entry with an empty name.",
+                "Give the header a name (e.g. `X-Custom-Header`) or remove the empty row.",
+            ));
+        }
+        if let Some(c) = name.chars().find(|c| !is_tchar(*c)) {
+            return Err(ProviderError::settings(
+                &field,
+                format!(
+                    "The header name `{name}` contains {c:?}, which is not allowed in an HTTP \
+                     header name."
+                ),
+                "Header names are letters, digits and ! # $ % & ' * + - . ^ _ ` | ~ (no spaces \
+                 or colons).",
+            ));
+        }
+        let lower = name.to_ascii_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("x-amz-") {
+            return Err(ProviderError::settings(
+                &field,
+                format!("The header `{name}` cannot be set as a custom header."),
+                "The provider sets this header itself (it signs `Authorization`, `Host`, \
+                 `Content-Type` and the `X-Amz-*` headers, and the transport manages the framing \
+                 and connection headers); a custom value would break the signature or the request. \
+                 Remove it, or use another header name for your gateway.",
+            )
+            .with_cause("Reserved header."));
+        }
+        if value.contains(['\r', '\n']) {
+            return Err(ProviderError::settings(
+                &field,
+                format!("The value of header `{name}` contains a line break."),
+                "Header values must be on one line; remove the line break (it is usually a \
+                 copy-paste leftover).",
+            ));
+        }
+        if value.chars().any(|c| !(c.is_ascii_graphic() || c == ' ' || c == '\t')) {
+            return Err(ProviderError::settings(
+                &field,
+                format!("The value of header `{name}` contains a control or non-ASCII character."),
+                "Use visible ASCII characters, spaces and tabs only.",
+            ));
+        }
+        if let Some((first, _)) = out.iter().find(|(n, _)| *n == lower) {
+            return Err(ProviderError::settings(
+                &field,
+                format!(
+                    "The header `{name}` is set twice (header names are case-insensitive; also \
+                     `{first}`)."
+                ),
+                "Keep one entry per header name.",
+            ));
+        }
+        out.push((lower, value.trim_matches([' ', '\t']).to_string()));
+    }
+    Ok(out)
+}
+
+/// RFC 7230 `tchar`.
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::{Map, json};
+
+    use super::*;
+    use crate::settings::Settings;
+    use crate::settings::test_support::*;
+
+    /// One row per rule: the settings, the field, and words the message must contain.
+    #[test]
+    fn each_rule_names_its_field() {
+        check_rules(vec![
+            // Headers.
+            (
+                with(base(), json!({"headers": {"X Foo": "1"}})),
+                Some("headers.X Foo"),
+                &["' '", "header name"],
+            ),
+            (with(base(), json!({"headers": {"X-Foo:": "1"}})), Some("headers.X-Foo:"), &["':'"]),
+            (with(base(), json!({"headers": {"": "1"}})), Some("headers"), &["empty name"]),
+            (
+                with(base(), json!({"headers": {"X-Foo": "a\r\nX-Evil: 1"}})),
+                Some("headers.X-Foo"),
+                &["line break"],
+            ),
+            (
+                with(base(), json!({"headers": {"X-Foo": "caf\u{e9}"}})),
+                Some("headers.X-Foo"),
+                &["non-ASCII"],
+            ),
+            (
+                with(base(), json!({"headers": {"X-Foo": "1", "x-foo": "2"}})),
+                Some("headers.x-foo"),
+                &["twice"],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn reserved_headers_are_refused_with_the_reason() {
+        let mut names: Vec<String> = RESERVED_HEADERS.iter().map(|s| s.to_string()).collect();
+        names.extend(
+            ["Authorization", "HOST", "X-Amz-Date", "x-amz-security-token", "X-AMZ-Foo"]
+                .map(String::from),
+        );
+        for name in names {
+            let mut headers = Map::new();
+            headers.insert(name.clone(), json!("v"));
+            let v = with(base(), json!({ "headers": headers }));
+            let e = Settings::parse(&v.to_string()).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(format!("headers.{name}").as_str()));
+            assert!(e.message.contains("cannot be set"), "{name}");
+            assert!(e.solution.as_deref().unwrap().contains("signature"), "{name}");
+        }
+        // Similar but unreserved names pass.
+        let s = ok(&with(
+            base(),
+            json!({"headers": {"X-Amzn-Custom": "1", "Proxy-Authorization": " Basic x "}}),
+        ));
+        assert_eq!(
+            s.headers,
+            vec![
+                ("proxy-authorization".to_string(), "Basic x".to_string()),
+                ("x-amzn-custom".to_string(), "1".to_string()),
+            ]
+        );
+    }
+}
