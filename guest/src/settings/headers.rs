@@ -1,8 +1,8 @@
 //! The `headers` setting: extra headers for every request, added after signing.
 
-use serde_json::{Map, Value};
+use json_fields::Fields;
 
-use super::json::{present, wrong_type};
+use super::json::invalid;
 use crate::error::{ProviderError, Result};
 
 /// Header names a custom header may not set (compared lower-case), besides every `x-amz-*`.
@@ -21,17 +21,16 @@ pub const RESERVED_HEADERS: [&str; 12] = [
     "expect",
 ];
 
-pub(super) fn parse_headers(obj: &Map<String, Value>) -> Result<Vec<(String, String)>> {
-    let Some(value) = present(obj, "headers") else { return Ok(Vec::new()) };
-    let Value::Object(map) = value else {
-        return Err(wrong_type("headers", value, "an object of header name → value"));
-    };
-    let mut out: Vec<(String, String)> = Vec::with_capacity(map.len());
-    for (name, value) in map {
-        let field = format!("headers.{name}");
-        let Value::String(value) = value else {
-            return Err(wrong_type(&field, value, "a string"));
-        };
+/// `headers`: names lower-cased, values trimmed of surrounding spaces and tabs.
+pub(super) fn parse_headers(obj: &Fields<'_>) -> Result<Vec<(String, String)>> {
+    let headers = obj
+        .opt_object("headers")
+        .map_err(|e| invalid(e.expecting("an object of header name → value")))?;
+    let Some(headers) = headers else { return Ok(Vec::new()) };
+    let mut out: Vec<(String, String)> = Vec::with_capacity(headers.map().len());
+    for (name, value) in headers.map() {
+        let field = headers.path_of(name);
+        let value = json_fields::as_str(value, &field).map_err(invalid)?;
         if name.is_empty() {
             return Err(ProviderError::settings(
                 "headers",

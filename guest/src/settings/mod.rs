@@ -22,7 +22,8 @@ mod url;
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use json_fields::Fields;
+use serde_json::Value;
 
 use crate::error::{ErrorKind, ProviderError, Result};
 use crate::model_id::ModelId;
@@ -128,19 +129,21 @@ impl Settings {
                 "Store the settings as one JSON object, e.g. {\"region\": \"us-east-1\", ...}.",
             )
         })?;
-        let Value::Object(obj) = value else {
+        let Value::Object(map) = value else {
             return Err(ProviderError::new(
                 ErrorKind::InvalidSettings,
                 format!(
                     "The settings must be a JSON object, but they are {}.",
-                    json::type_name(&value)
+                    json_fields::type_name(&value)
                 ),
             )
             .with_solution(
                 "Store the settings as one JSON object, e.g. {\"region\": \"us-east-1\", ...}.",
             ));
         };
-        json::check_keys(&obj, "", &KEYS)?;
+        // Settings pages store an untouched text box as "", which means unset.
+        let obj = Fields::new(&map).empty_string_is_absent();
+        obj.check_keys(&KEYS).map_err(json::invalid)?;
 
         let (region, partition) = region::parse_region(&obj)?;
         let auth = secret::parse_auth(&obj)?;
@@ -212,8 +215,8 @@ impl Settings {
 }
 
 /// `maxAttempts`; the default when unset.
-fn parse_max_attempts(obj: &Map<String, Value>) -> Result<u32> {
-    Ok(match json::opt_int(obj, "maxAttempts", "maxAttempts")? {
+fn parse_max_attempts(obj: &Fields<'_>) -> Result<u32> {
+    Ok(match json::opt_whole(obj, "maxAttempts")? {
         None => DEFAULT_MAX_ATTEMPTS,
         Some(n) if (1..=u64::from(MAX_MAX_ATTEMPTS)).contains(&n) => n as u32,
         Some(n) => {
@@ -421,6 +424,23 @@ mod tests {
 
     #[test]
     fn typos_get_a_suggestion() {
+        let table = [
+            ("accessKey", Some("accessKeyId")),
+            ("access_key_id", Some("accessKeyId")),
+            ("AccessKeyID", Some("accessKeyId")),
+            ("secretKey", None),
+            ("secret_access_key", Some("secretAccessKey")),
+            ("baseURL", Some("baseUrl")),
+            ("awsRegion", Some("region")),
+            ("regoin", Some("region")),
+            ("sesionToken", Some("sessionToken")),
+            ("header", Some("headers")),
+            ("rerankModel", Some("rerankingModel")),
+            ("zzz", None),
+        ];
+        for (typo, want) in table {
+            assert_eq!(json_fields::closest(typo, &KEYS), want, "{typo}");
+        }
         let e = Settings::parse(&with(base(), json!({"accessKey": "x"})).to_string()).unwrap_err();
         assert!(e.solution.unwrap().contains("Did you mean `accessKeyId`?"));
         let e = Settings::parse(&with(base(), json!({"timeouts": {"totalMS": 1}})).to_string())

@@ -1,7 +1,7 @@
 //! The model settings (`languageModel`, `rerankingModel`) and how they are used
 //! (`rerankApi`, `inferenceProfile`).
 
-use serde_json::{Map, Value};
+use json_fields::Fields;
 
 use super::json::opt_str;
 use crate::error::{ErrorKind, ProviderError, Result};
@@ -26,7 +26,7 @@ pub enum InferenceProfileMode {
     Auto,
 }
 
-pub(super) fn parse_model(obj: &Map<String, Value>, key: &str) -> Result<Option<ModelId>> {
+pub(super) fn parse_model(obj: &Fields<'_>, key: &str) -> Result<Option<ModelId>> {
     let Some(spec) = opt_str(obj, key)? else { return Ok(None) };
     parse_spec(spec).map(Some).map_err(|mut e| {
         e.kind = ErrorKind::InvalidSettings;
@@ -37,7 +37,7 @@ pub(super) fn parse_model(obj: &Map<String, Value>, key: &str) -> Result<Option<
 }
 
 /// `rerankApi`; `None` when unset.
-pub(super) fn parse_rerank_api(obj: &Map<String, Value>) -> Result<Option<RerankApi>> {
+pub(super) fn parse_rerank_api(obj: &Fields<'_>) -> Result<Option<RerankApi>> {
     Ok(match opt_str(obj, "rerankApi")? {
         None => None,
         Some("rerank") => Some(RerankApi::Rerank),
@@ -54,7 +54,7 @@ pub(super) fn parse_rerank_api(obj: &Map<String, Value>) -> Result<Option<Rerank
 }
 
 /// `inferenceProfile`; `off` when unset.
-pub(super) fn parse_inference_profile(obj: &Map<String, Value>) -> Result<InferenceProfileMode> {
+pub(super) fn parse_inference_profile(obj: &Fields<'_>) -> Result<InferenceProfileMode> {
     Ok(match opt_str(obj, "inferenceProfile")? {
         None | Some("off") => InferenceProfileMode::Off,
         Some("auto") => InferenceProfileMode::Auto,

@@ -1,12 +1,12 @@
 //! The `region` setting.
 
-use serde_json::{Map, Value};
+use json_fields::Fields;
 
 use super::json::opt_str;
 use crate::error::{ProviderError, Result};
 use crate::region::{Partition, partition_of};
 
-pub(super) fn parse_region(obj: &Map<String, Value>) -> Result<(String, Partition)> {
+pub(super) fn parse_region(obj: &Fields<'_>) -> Result<(String, Partition)> {
     let solution = "Set `region` to the AWS region where you use Bedrock, in the form `us-east-1`.";
     let Some(region) = opt_str(obj, "region")? else {
         return Err(ProviderError::settings("region", "`region` is missing.", solution));

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use json_fields::Fields;
 
 use super::json::opt_str;
 use crate::error::{ProviderError, Result};
@@ -56,7 +56,7 @@ pub enum Auth {
     ApiKey(Secret),
 }
 
-pub(super) fn parse_auth(obj: &Map<String, Value>) -> Result<Auth> {
+pub(super) fn parse_auth(obj: &Fields<'_>) -> Result<Auth> {
     let akid = opt_str(obj, "accessKeyId")?;
     let secret = opt_str(obj, "secretAccessKey")?;
     let token = opt_str(obj, "sessionToken")?;

@@ -1,8 +1,8 @@
 //! The `timeouts` setting: connect, first-byte, between-bytes and total deadlines.
 
-use serde_json::{Map, Value};
+use json_fields::Fields;
 
-use super::json::{check_keys, opt_int, present, wrong_type};
+use super::json::{invalid, opt_whole};
 use crate::error::{ProviderError, Result};
 use crate::transport::Timeouts;
 
@@ -15,18 +15,19 @@ pub const DEFAULT_TOTAL_TIMEOUT_MS: u64 = 300_000;
 /// clock could overflow.
 pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
 
-pub(super) fn parse_timeouts(obj: &Map<String, Value>) -> Result<(Timeouts, u64)> {
+/// `timeouts`: the transport's deadlines and the total deadline (milliseconds).
+pub(super) fn parse_timeouts(obj: &Fields<'_>) -> Result<(Timeouts, u64)> {
     let defaults = Timeouts::default();
-    let Some(value) = present(obj, "timeouts") else {
+    let map = obj
+        .opt_object("timeouts")
+        .map_err(|e| invalid(e.expecting("an object such as {\"connectMs\": 10000}")))?;
+    let Some(map) = map else {
         return Ok((defaults, DEFAULT_TOTAL_TIMEOUT_MS));
     };
-    let Value::Object(map) = value else {
-        return Err(wrong_type("timeouts", value, "an object such as {\"connectMs\": 10000}"));
-    };
-    check_keys(map, "timeouts.", &TIMEOUT_KEYS)?;
+    map.check_keys(&TIMEOUT_KEYS).map_err(invalid)?;
     let get = |key: &str, default: u64| -> Result<u64> {
-        let field = format!("timeouts.{key}");
-        match opt_int(map, key, &field)? {
+        let field = map.path_of(key);
+        match opt_whole(&map, key)? {
             None => Ok(default),
             Some(n) if (1..=MAX_TIMEOUT_MS).contains(&n) => Ok(n),
             Some(n) => Err(ProviderError::settings(
