@@ -7,6 +7,10 @@
 
 use std::fmt;
 
+/// The longest region name accepted, in bytes (the manifest's `maxLength`). Real names are at
+/// most 14 (`ap-southeast-7`); the cap keeps a hostile value out of host names and messages.
+pub const MAX_REGION_LEN: usize = 32;
+
 /// An AWS partition: a group of regions sharing a DNS suffix and an ARN prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Partition {

@@ -21,6 +21,24 @@ pub const RESERVED_HEADERS: [&str; 12] = [
     "expect",
 ];
 
+/// Header names the host's HTTP stack refuses from a component (compared lower-case):
+/// wasmtime-wasi-http's default forbidden list (hop-by-hop and connection-level headers) plus
+/// `te` and `trailer`. A request carrying one would fail at send time on every call, so they are
+/// refused here, where the error can name the setting.
+pub const FORBIDDEN_HEADERS: [&str; 11] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "http2-settings",
+];
+
 /// `headers`: names lower-cased, values trimmed of surrounding spaces and tabs.
 pub(super) fn parse_headers(obj: &Fields<'_>) -> Result<Vec<(String, String)>> {
     let headers = obj
@@ -60,6 +78,22 @@ pub(super) fn parse_headers(obj: &Fields<'_>) -> Result<Vec<(String, String)>> {
                  Remove it, or use another header name for your gateway.",
             )
             .with_cause("Reserved header."));
+        }
+        if FORBIDDEN_HEADERS.contains(&lower.as_str()) {
+            return Err(ProviderError::settings(
+                &field,
+                format!(
+                    "The header `{name}` cannot be set as a custom header: the gateway host \
+                     refuses hop-by-hop and connection-level headers from the provider."
+                ),
+                format!(
+                    "Remove `{name}`. Headers that only apply to one connection (such as \
+                     `Proxy-Authorization` for an HTTP proxy) never reach your gateway; send the \
+                     credential in an end-to-end header your gateway reads instead, e.g. \
+                     `X-Gateway-Key`."
+                ),
+            )
+            .with_cause("Forbidden header."));
         }
         if value.contains(['\r', '\n']) {
             return Err(ProviderError::settings(
@@ -153,14 +187,36 @@ mod tests {
         // Similar but unreserved names pass.
         let s = ok(&with(
             base(),
-            json!({"headers": {"X-Amzn-Custom": "1", "Proxy-Authorization": " Basic x "}}),
+            json!({"headers": {"X-Amzn-Custom": "1", "X-Proxy-Authorization": " Basic x "}}),
         ));
         assert_eq!(
             s.headers,
             vec![
-                ("proxy-authorization".to_string(), "Basic x".to_string()),
                 ("x-amzn-custom".to_string(), "1".to_string()),
+                ("x-proxy-authorization".to_string(), "Basic x".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn headers_the_host_refuses_are_refused_by_name() {
+        let mut names: Vec<String> = FORBIDDEN_HEADERS.iter().map(|s| s.to_string()).collect();
+        names.extend(["Proxy-Authorization", "HTTP2-Settings", "Keep-Alive"].map(String::from));
+        for name in names {
+            let mut headers = Map::new();
+            headers.insert(name.clone(), json!("v"));
+            let v = with(base(), json!({ "headers": headers }));
+            let e = Settings::parse(&v.to_string()).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(format!("headers.{name}").as_str()));
+            assert!(e.message.contains(&format!("`{name}` cannot be set")), "{}", e.message);
+        }
+        let e = Settings::parse(
+            &with(base(), json!({"headers": {"Proxy-Authorization": "Basic c2VjcmV0"}}))
+                .to_string(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("hop-by-hop"), "{}", e.message);
+        assert!(e.solution.as_deref().unwrap().contains("Remove `Proxy-Authorization`"));
+        assert!(!format!("{e:?}").contains("c2VjcmV0"));
     }
 }

@@ -30,7 +30,7 @@ use crate::model_id::ModelId;
 use crate::region::Partition;
 use crate::transport::Timeouts;
 
-pub use headers::RESERVED_HEADERS;
+pub use headers::{FORBIDDEN_HEADERS, RESERVED_HEADERS};
 pub use models::{InferenceProfileMode, RerankApi};
 pub use schema::SCHEMA;
 pub use secret::{Auth, Secret, SigV4Credentials};

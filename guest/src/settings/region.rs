@@ -4,13 +4,26 @@ use json_fields::Fields;
 
 use super::json::opt_str;
 use crate::error::{ProviderError, Result};
-use crate::region::{Partition, partition_of};
+use crate::region::{MAX_REGION_LEN, Partition, partition_of};
 
+/// `region`, and the partition it belongs to.
 pub(super) fn parse_region(obj: &Fields<'_>) -> Result<(String, Partition)> {
     let solution = "Set `region` to the AWS region where you use Bedrock, in the form `us-east-1`.";
     let Some(region) = opt_str(obj, "region")? else {
         return Err(ProviderError::settings("region", "`region` is missing.", solution));
     };
+    // Checked first, so that no later message repeats a value of any length.
+    if region.len() > MAX_REGION_LEN {
+        return Err(ProviderError::settings(
+            "region",
+            format!(
+                "`region` is {} bytes long; AWS region names are at most {MAX_REGION_LEN} \
+                 (e.g. `us-east-1`).",
+                region.len()
+            ),
+            solution,
+        ));
+    }
     if region.trim() != region {
         return Err(ProviderError::settings(
             "region",
@@ -40,11 +53,13 @@ pub(super) fn parse_region(obj: &Fields<'_>) -> Result<(String, Partition)> {
         )),
     }
 }
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use serde_json::json;
 
+    use crate::settings::Settings;
     use crate::settings::test_support::*;
 
     /// One row per rule: the settings, the field, and words the message must contain.
@@ -62,6 +77,23 @@ mod tests {
                 &["not an AWS region", "us-east-1"],
             ),
             (with(base(), json!({"region": "us-east-1 "})), Some("region"), &["whitespace"]),
+            (
+                with(base(), json!({"region": "us-east-1".repeat(1200)})),
+                Some("region"),
+                &["10800 bytes long", "at most 32"],
+            ),
+            (
+                with(base(), json!({"region": format!("us-{}-1", "a".repeat(28))})),
+                Some("region"),
+                &["33 bytes long"],
+            ),
         ]);
+    }
+
+    #[test]
+    fn a_long_region_is_not_repeated() {
+        let e = Settings::parse(&with(base(), json!({"region": "x".repeat(10_000)})).to_string())
+            .unwrap_err();
+        assert!(!format!("{e:?}").contains("xxx"), "{e:?}");
     }
 }

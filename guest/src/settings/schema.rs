@@ -46,7 +46,7 @@ pub const SCHEMA: &str = r#"{
     "baseUrl": {
       "type": "string",
       "title": "Base URL",
-      "description": "Optional: send requests to this URL (e.g. a gateway) instead of the region's Bedrock Runtime endpoint. https only; plain http only to localhost, 127.0.0.0/8 or [::1]. No user info, query or fragment.",
+      "description": "Optional: send requests to this URL (e.g. a gateway) instead of the region's Bedrock Runtime endpoint. https only; plain http only to localhost, 127.0.0.0/8 or [::1]. No user info (no @; write %40 in a path), query or fragment.",
       "format": "uri",
       "examples": ["https://ai-gateway.example.com/bedrock", "http://127.0.0.1:4000"]
     },

@@ -75,12 +75,26 @@ pub(super) fn parse_base_url(field: &str, url: &str) -> Result<Endpoint> {
                 .into(),
         ));
     }
-    let Some((scheme, rest)) = url.split_once("://") else {
+    // User information is refused before anything else is read, and nothing of the URL is
+    // echoed: a password may hold `/`, `?`, `#` or `:`, which end the host early, so a parser
+    // that looked for `@` only inside the authority would show the start of the password as a
+    // "port" or a path character.
+    if url.contains('@') {
+        return Err(err(
+            format!("`{field}` contains user information (`user:password@`) or another `@`."),
+            "Remove the `user:password@` part; to authenticate with a gateway, put its credential \
+             in `headers` instead. An `@` that belongs to the path must be written `%40`."
+                .into(),
+        ));
+    }
+    let Some((scheme, rest)) = url.split_once("://").filter(|(s, _)| is_scheme(s)) else {
         return Err(err(
             format!("`{field}` is not an absolute URL (it has no `scheme://`)."),
             format!("Write the full URL, e.g. `{example}`."),
         ));
     };
+    // Schemes are case-insensitive (RFC 3986 §3.1); the endpoint keeps the lower-case form,
+    // which is what the host compares.
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "https" => Scheme::Https,
         "http" => Scheme::Http,
@@ -93,15 +107,7 @@ pub(super) fn parse_base_url(field: &str, url: &str) -> Result<Endpoint> {
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    // Neither userinfo nor the query is echoed: both can carry credentials.
-    if authority.contains('@') {
-        return Err(err(
-            format!("`{field}` contains user information (`user:password@`)."),
-            "Remove the `user:password@` part; to authenticate with a gateway, put its credential \
-             in `headers` instead."
-                .into(),
-        ));
-    }
+    // The query is not echoed either: it can carry credentials.
     if tail.contains('?') {
         return Err(err(
             format!("`{field}` has a query string (`?…`)."),
@@ -227,6 +233,13 @@ pub(super) fn is_loopback_host(host: &str) -> bool {
         return v6.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback());
     }
     host.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+}
+
+/// RFC 3986 `scheme`: a letter, then letters, digits, `+`, `-` and `.`. Anything else before
+/// `://` is not a scheme (and is not echoed).
+fn is_scheme(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
 }
 
 /// RFC 3986 `pchar` plus `/` (percent escapes are checked separately).
@@ -364,7 +377,9 @@ mod tests {
             ("http://127.1.2.3:4000", Scheme::Http, "127.1.2.3:4000", ""),
             ("http://[::1]:4000/p%20q", Scheme::Http, "[::1]:4000", "/p%20q"),
             ("https://[2001:DB8::1]", Scheme::Https, "[2001:db8::1]", ""),
-            ("https://10.0.0.1:9000/a:b@c", Scheme::Https, "10.0.0.1:9000", "/a:b@c"),
+            ("https://10.0.0.1:9000/a:b%40c", Scheme::Https, "10.0.0.1:9000", "/a:b%40c"),
+            ("HTTP://127.0.0.1:4000", Scheme::Http, "127.0.0.1:4000", ""),
+            ("HtTpS://gw.example.com", Scheme::Https, "gw.example.com", ""),
         ];
         for (url, scheme, authority, prefix) in table {
             let ep = Endpoint::parse("baseUrl", url).unwrap();
@@ -377,5 +392,58 @@ mod tests {
         let ep = Endpoint::parse("baseUrl", "https://[2001:db8::1]:8443").unwrap();
         assert_eq!(ep.host(), "[2001:db8::1]");
         assert!(!ep.is_loopback());
+        // The scheme goes out (and is shown) in lower case, whatever the setting's case.
+        let ep = Endpoint::parse("baseUrl", "HTTP://127.0.0.1:4000/Gw").unwrap();
+        assert_eq!(ep.to_string(), "http://127.0.0.1:4000/Gw");
+    }
+
+    /// A password may contain the characters that end an authority; whatever it holds, the
+    /// URL is refused as user information and no character of the password is shown.
+    #[test]
+    fn user_information_is_refused_without_showing_the_password() {
+        let passwords = [
+            "QX7/KZ9",
+            "QX7?KZ9",
+            "QX7#KZ9",
+            "QX7@KZ9",
+            "QX7:KZ9",
+            "QX7/KZ9?JV3#WY5@",
+            "QX7:99/KZ9",
+            "7799/KZ9",
+            "QX7%2FKZ9",
+        ];
+        for password in passwords {
+            for (field, url) in [
+                ("baseUrl", format!("https://user:{password}@gw.example.com/bedrock")),
+                ("baseUrl", format!("http://user:{password}@127.0.0.1:4000")),
+                ("agentRuntimeBaseUrl", format!("https://user:{password}@gw.example.com")),
+                ("baseUrl", format!("HTTPS://{password}@gw.example.com")),
+                ("baseUrl", format!("https://gw.example.com:{password}@x")),
+            ] {
+                let e = Endpoint::parse(field, &url).unwrap_err();
+                assert_eq!(e.field.as_deref(), Some(field), "{url}");
+                assert!(e.message.contains("user information"), "{url}: {}", e.message);
+                let shown = [Some(&e.message), e.cause.as_ref(), e.solution.as_ref()];
+                for text in shown.into_iter().flatten() {
+                    let leaked = password
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .flat_map(|run| run.as_bytes().windows(2))
+                        .find(|pair| text.as_bytes().windows(2).any(|w| w == *pair));
+                    assert_eq!(leaked, None, "{url}: {text}");
+                }
+            }
+        }
+        // The same text with the `@` percent-encoded is a path, not user information.
+        let ep = Endpoint::parse("baseUrl", "https://gw.example.com/QX7%40KZ9").unwrap();
+        assert_eq!(ep.path_prefix, "/QX7%40KZ9");
+    }
+
+    #[test]
+    fn text_before_an_invalid_scheme_is_not_shown() {
+        for url in ["gw.example.com/QX7://x", "QX7 KZ9://gw.example.com", "://gw.example.com"] {
+            let e = Endpoint::parse("baseUrl", url).unwrap_err();
+            assert!(e.message.contains("not an absolute URL"), "{url}: {}", e.message);
+            assert!(!format!("{e:?}").contains("QX7"), "{url}: {e:?}");
+        }
     }
 }
