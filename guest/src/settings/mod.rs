@@ -27,18 +27,18 @@ use serde_json::Value;
 
 use crate::error::{ErrorKind, ProviderError, Result};
 use crate::model_id::ModelId;
-use crate::region::Partition;
+use crate::region::{AGENT_RUNTIME_SERVICE, CONTROL_PLANE_SERVICE, Partition, RUNTIME_SERVICE};
 use crate::transport::Timeouts;
 
 pub use headers::{FORBIDDEN_HEADERS, RESERVED_HEADERS};
 pub use models::{InferenceProfileMode, RerankApi};
 pub use schema::SCHEMA;
-pub use secret::{Auth, Secret, SigV4Credentials};
+pub use secret::{Auth, MASKED_KEYS, SECRET_KEYS, Secret, SigV4Credentials};
 pub use timeouts::{DEFAULT_TOTAL_TIMEOUT_MS, MAX_TIMEOUT_MS, TIMEOUT_KEYS};
-pub use url::{BaseUrl, Endpoint};
+pub use url::{BaseUrl, Endpoint, URL_KEYS};
 
 /// Every top-level settings key, as stored by the settings page.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "region",
     "accessKeyId",
     "secretAccessKey",
@@ -46,6 +46,7 @@ pub const KEYS: [&str; 14] = [
     "apiKey",
     "baseUrl",
     "agentRuntimeBaseUrl",
+    "controlPlaneBaseUrl",
     "headers",
     "languageModel",
     "rerankingModel",
@@ -77,6 +78,8 @@ pub struct Settings {
     pub base_url: Option<BaseUrl>,
     /// Replaces the Agents for Bedrock Runtime endpoint (Rerank).
     pub agent_runtime_base_url: Option<BaseUrl>,
+    /// Replaces the Bedrock control-plane endpoint (unless unset, then `base_url` does).
+    pub control_plane_base_url: Option<BaseUrl>,
     /// Extra headers for every request, added after signing (so not signed). Names lower-case.
     pub headers: Vec<(String, String)>,
     /// The default language model.
@@ -105,6 +108,7 @@ impl fmt::Debug for Settings {
             .field("auth", &self.auth)
             .field("base_url", &self.base_url)
             .field("agent_runtime_base_url", &self.agent_runtime_base_url)
+            .field("control_plane_base_url", &self.control_plane_base_url)
             .field("headers", &headers)
             .field("language_model", &self.language_model)
             .field("reranking_model", &self.reranking_model)
@@ -152,6 +156,9 @@ impl Settings {
         let agent_runtime_base_url = json::opt_str(&obj, "agentRuntimeBaseUrl")?
             .map(|u| Endpoint::parse("agentRuntimeBaseUrl", u))
             .transpose()?;
+        let control_plane_base_url = json::opt_str(&obj, "controlPlaneBaseUrl")?
+            .map(|u| Endpoint::parse("controlPlaneBaseUrl", u))
+            .transpose()?;
         let headers = headers::parse_headers(&obj)?;
         let language_model = models::parse_model(&obj, "languageModel")?;
         let reranking_model = models::parse_model(&obj, "rerankingModel")?;
@@ -176,6 +183,7 @@ impl Settings {
             auth,
             base_url,
             agent_runtime_base_url,
+            control_plane_base_url,
             headers,
             language_model,
             reranking_model,
@@ -191,7 +199,7 @@ impl Settings {
     pub fn runtime_endpoint(&self) -> Endpoint {
         match &self.base_url {
             Some(url) => url.clone(),
-            None => Endpoint::https(self.partition.host("bedrock-runtime", &self.region)),
+            None => Endpoint::https(self.partition.host(RUNTIME_SERVICE, &self.region)),
         }
     }
 
@@ -201,7 +209,18 @@ impl Settings {
         match (&self.agent_runtime_base_url, &self.base_url) {
             (Some(url), _) | (None, Some(url)) => url.clone(),
             (None, None) => {
-                Endpoint::https(self.partition.host("bedrock-agent-runtime", &self.region))
+                Endpoint::https(self.partition.host(AGENT_RUNTIME_SERVICE, &self.region))
+            }
+        }
+    }
+
+    /// Where Bedrock control-plane requests go: the control-plane base URL, else the base URL,
+    /// else the region's `bedrock` endpoint.
+    pub fn control_plane_endpoint(&self) -> Endpoint {
+        match (&self.control_plane_base_url, &self.base_url) {
+            (Some(url), _) | (None, Some(url)) => url.clone(),
+            (None, None) => {
+                Endpoint::https(self.partition.host(CONTROL_PLANE_SERVICE, &self.region))
             }
         }
     }
@@ -356,6 +375,33 @@ mod tests {
         assert_eq!(s.agent_runtime_endpoint().path_prefix, "/agent");
         let s = ok(&with(base(), json!({"agentRuntimeBaseUrl": "https://gw.example.com/agent"})));
         assert_eq!(s.runtime_endpoint().authority, "bedrock-runtime.us-east-1.amazonaws.com");
+        assert_eq!(s.control_plane_endpoint().authority, "bedrock.us-east-1.amazonaws.com");
+    }
+
+    #[test]
+    fn the_control_plane_base_url_defaults_to_the_base_url() {
+        let s = ok(&with(base(), json!({"region": "eusc-de-east-1"})));
+        assert_eq!(
+            s.control_plane_endpoint().to_string(),
+            "https://bedrock.eusc-de-east-1.amazonaws.eu"
+        );
+        let s = ok(&with(base(), json!({"baseUrl": "https://gw.example.com/runtime"})));
+        assert_eq!(s.control_plane_endpoint().to_string(), "https://gw.example.com/runtime");
+        let s = ok(&with(
+            base(),
+            json!({
+                "baseUrl": "https://gw.example.com/runtime",
+                "controlPlaneBaseUrl": "http://127.0.0.1:4000/control"
+            }),
+        ));
+        assert_eq!(s.control_plane_endpoint().to_string(), "http://127.0.0.1:4000/control");
+        assert_eq!(s.runtime_endpoint().path_prefix, "/runtime");
+        assert_eq!(s.agent_runtime_endpoint().path_prefix, "/runtime");
+        let e = Settings::parse(
+            &with(base(), json!({"controlPlaneBaseUrl": "http://gw.example.com"})).to_string(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("controlPlaneBaseUrl"));
     }
 
     #[test]

@@ -57,6 +57,13 @@ pub const SCHEMA: &str = r#"{
       "format": "uri",
       "examples": ["https://ai-gateway.example.com/bedrock-agent"]
     },
+    "controlPlaneBaseUrl": {
+      "type": "string",
+      "title": "Control Plane Base URL",
+      "description": "Optional: where Bedrock control-plane requests go, instead of baseUrl or the region's Bedrock endpoint. Same rules as baseUrl.",
+      "format": "uri",
+      "examples": ["https://ai-gateway.example.com/bedrock-control"]
+    },
     "headers": {
       "type": "object",
       "title": "Headers",
@@ -124,7 +131,7 @@ mod tests {
 
     use super::*;
     use crate::settings::test_support::*;
-    use crate::settings::{KEYS, TIMEOUT_KEYS};
+    use crate::settings::{KEYS, SECRET_KEYS, TIMEOUT_KEYS};
 
     #[test]
     fn schema_lists_exactly_the_accepted_keys() {
@@ -146,7 +153,7 @@ mod tests {
             for attr in ["title", "description", "examples"] {
                 assert!(prop.get(attr).is_some(), "{key} lacks {attr}");
             }
-            let secret = ["secretAccessKey", "sessionToken", "apiKey"].contains(&key.as_str());
+            let secret = SECRET_KEYS.contains(&key.as_str());
             assert_eq!(prop.get("writeOnly") == Some(&json!(true)), secret, "{key}");
         }
         // Every example in the schema is itself accepted.

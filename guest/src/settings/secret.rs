@@ -8,6 +8,14 @@ use json_fields::Fields;
 use super::json::opt_str;
 use crate::error::{ProviderError, Result};
 
+/// The settings that hold secrets: never shown, not even in part (the manifest's
+/// `settings.secrets`; the schema marks them `writeOnly`).
+pub const SECRET_KEYS: [&str; 3] = ["secretAccessKey", "sessionToken", "apiKey"];
+
+/// The settings shown only masked (the manifest's `settings.masked`): an access key ID is not
+/// a secret, but with the secret key it is the credential.
+pub const MASKED_KEYS: [&str; 1] = ["accessKeyId"];
+
 /// A credential. `Debug` and `Display` print `***`; only [`Secret::expose`] gives the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -10,6 +10,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::error::{ProviderError, Result};
 use crate::transport::Scheme;
 
+/// The settings that hold base URLs, in the order they are read (the manifest's
+/// `outbound.originSettings`: a host lets the component reach their origins).
+pub const URL_KEYS: [&str; 3] = ["baseUrl", "agentRuntimeBaseUrl", "controlPlaneBaseUrl"];
+
 /// Where requests go: scheme, `host[:port]` (lower-case, default port removed) and a path
 /// prefix (empty, or starting with `/` and without a trailing `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
