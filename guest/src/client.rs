@@ -4,7 +4,7 @@
 //! (`settings`, `model_id`, `converse`, `auth`, `errors`, `retry`, `stream`, `rerank`), and the
 //! network is behind [`Transport`], so everything here runs natively against a mock transport.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use crate::api::*;
 use crate::auth;
@@ -13,7 +13,7 @@ use crate::diagnose;
 use crate::error::{ErrorKind, ProviderError, Result};
 use crate::errors::{self, ErrorContext, Operation};
 use crate::model_id::{self, ModelId};
-use crate::retry::{self, Jitter};
+use crate::retry::{self, Deadline, DeadlineBody, Jitter};
 use crate::settings::{Auth, Endpoint, InferenceProfileMode, Settings};
 use crate::stream;
 use crate::transport::{HttpRequest, HttpResponse, TimeoutPhase, Transport, TransportError};
@@ -34,7 +34,7 @@ pub fn settings_schema() -> &'static str {
 pub struct Client {
     settings: Settings,
     /// How the retry loop waits; `std::thread::sleep` blocks on `wasi:clocks` in the component,
-    /// so the pause counts against the host's deadline. Replaced in tests.
+    /// so the pause counts against the call's deadline. Replaced in tests.
     pause: fn(Duration),
 }
 
@@ -70,10 +70,10 @@ impl Client {
         request: GenerateRequest,
     ) -> Result<GenerateResponse> {
         let model = self.language_model(request.model.as_deref())?;
-        self.with_profile_fallback(model, |model| {
+        self.with_profile_fallback(model, |model, deadline| {
             let built = converse::build_request(&request, model.as_str())?;
             let ctx = self.error_context(model, Operation::Converse);
-            let sent = self.send(transport, &ctx, &|time| {
+            let sent = self.send(transport, &ctx, deadline, &|time| {
                 self.runtime_request(model, "converse", built.body.clone(), time)
             })?;
             let mut response = sent.response;
@@ -100,10 +100,10 @@ impl Client {
         request: GenerateRequest,
     ) -> Result<ChatStream> {
         let model = self.language_model(request.model.as_deref())?;
-        self.with_profile_fallback(model, |model| {
+        self.with_profile_fallback(model, |model, deadline| {
             let built = converse::build_request(&request, model.as_str())?;
             let ctx = self.error_context(model, Operation::ConverseStream);
-            let sent = self.send(transport, &ctx, &|time| {
+            let sent = self.send(transport, &ctx, deadline, &|time| {
                 self.runtime_request(model, "converse-stream", built.body.clone(), time)
             })?;
             let mut response = sent.response;
@@ -172,13 +172,15 @@ impl Client {
     }
 
     /// Runs `call` for `model`; with `inferenceProfile: "auto"`, a model that needs an inference
-    /// profile is tried once more through the region's geo profile, and a warning says so.
+    /// profile is tried once more through the region's geo profile, and a warning says so. Both
+    /// tries share one deadline: they are one call.
     fn with_profile_fallback<T>(
         &self,
         model: ModelId,
-        call: impl Fn(&ModelId) -> Result<T>,
+        call: impl Fn(&ModelId, Deadline) -> Result<T>,
     ) -> Result<(T, Option<Warning>)> {
-        match call(&model) {
+        let deadline = self.deadline();
+        match call(&model, deadline) {
             Err(e)
                 if e.kind == ErrorKind::OnDemandUnsupported
                     && self.settings.inference_profile == InferenceProfileMode::Auto =>
@@ -187,7 +189,7 @@ impl Client {
                     return Err(e);
                 };
                 let profile_model = model_id::parse_id(&profile)?;
-                let answer = call(&profile_model)?;
+                let answer = call(&profile_model, deadline)?;
                 let warning = Warning::new(
                     "inference-profile-used",
                     format!(
@@ -273,29 +275,45 @@ impl Client {
         Ok(request)
     }
 
+    /// Starts the clock of one call: its deadline is `timeouts.totalMs` from now.
+    pub(crate) fn deadline(&self) -> Deadline {
+        Deadline::after_ms(self.settings.total_timeout_ms)
+    }
+
     /// Sends the request `build` makes (re-signed for every attempt) until it succeeds, fails
-    /// for good, runs out of attempts, or the next pause would pass the total deadline.
+    /// for good, runs out of attempts, or the call's `deadline` would pass: no attempt starts
+    /// after it, no pause ends after it, the transport's timeouts are shortened to the time left,
+    /// and the returned body stops at it.
     pub(crate) fn send(
         &self,
         transport: &dyn Transport,
         ctx: &ErrorContext,
+        deadline: Deadline,
         build: &dyn Fn(SystemTime) -> Result<HttpRequest>,
     ) -> Result<Sent> {
-        let started = Instant::now();
-        let deadline = Duration::from_millis(self.settings.total_timeout_ms);
         let max_attempts = self.settings.max_attempts.max(1);
         let mut jitter = Jitter::from_clock();
         let mut skew = Skew::default();
         let mut warnings = Vec::new();
         let mut attempt = 0;
         loop {
+            if deadline.expired() {
+                let error = ProviderError::from(TransportError::Timeout(TimeoutPhase::Total));
+                return Err(retry::note_attempts(error, attempt));
+            }
             attempt += 1;
             let request = build(skew.apply(SystemTime::now()))?;
-            let (error, before_response) = match transport.send(&request, &self.settings.timeouts) {
-                Ok(response) if (200..300).contains(&response.status) => {
-                    return Ok(Sent { response, warnings });
-                }
+            let timeouts = deadline.clamp(&self.settings.timeouts);
+            let sent = match deadline.at() {
+                Some(at) => transport.send_until(&request, &timeouts, at),
+                None => transport.send(&request, &timeouts),
+            };
+            let (error, before_response) = match sent.map_err(|e| deadline.explain(e)) {
                 Ok(mut response) => {
+                    response.body = Box::new(DeadlineBody::new(response.body, deadline));
+                    if (200..300).contains(&response.status) {
+                        return Ok(Sent { response, warnings });
+                    }
                     let body = response.read_to_end(MAX_ERROR_BODY_BYTES).unwrap_or_default();
                     let mut error =
                         errors::from_http(response.status, &response.headers, &body, ctx);
@@ -325,7 +343,8 @@ impl Client {
                 return Err(retry::note_attempts(error, attempt));
             }
             let delay = retry::backoff(attempt, error.retry_after_ms, jitter.unit());
-            if started.elapsed() + delay >= deadline {
+            // Not `>`: a pause that ends exactly at the deadline leaves no time for the attempt.
+            if delay >= deadline.remaining() {
                 return Err(retry::note_attempts(error, attempt));
             }
             (self.pause)(delay);

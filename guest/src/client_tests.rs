@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use super::*;
+use crate::transport::Timeouts;
 use crate::transport::mock::{Canned, MockTransport};
 
 thread_local! {
@@ -348,4 +349,167 @@ fn a_result_index_out_of_range_is_an_invalid_response() {
     )]);
     let e = client(SIGV4).rerank(&t, twelve_documents()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidResponse);
+}
+
+// ---- the total deadline (timeouts.totalMs) ----
+
+/// The mock transport behind a slow network that honours the timeouts it is given, as the
+/// host does: the response head takes `head` (or fails at `firstByteMs`), each body chunk
+/// `chunk` (or fails at `betweenBytesMs`). Records the timeouts of every request.
+struct SlowTransport {
+    inner: MockTransport,
+    head: Duration,
+    chunk: Duration,
+    timeouts: RefCell<Vec<Timeouts>>,
+}
+
+impl SlowTransport {
+    fn new(head_ms: u64, chunk_ms: u64, answers: impl IntoIterator<Item = Canned>) -> Self {
+        Self {
+            inner: MockTransport::new(answers),
+            head: Duration::from_millis(head_ms),
+            chunk: Duration::from_millis(chunk_ms),
+            timeouts: RefCell::default(),
+        }
+    }
+}
+
+/// Waits `want`, or fails with `phase` when `limit_ms` is shorter.
+fn slow(
+    want: Duration,
+    limit_ms: u64,
+    phase: TimeoutPhase,
+) -> std::result::Result<(), TransportError> {
+    let limit = Duration::from_millis(limit_ms);
+    std::thread::sleep(want.min(limit));
+    if want > limit { Err(TransportError::Timeout(phase)) } else { Ok(()) }
+}
+
+struct SlowBody {
+    inner: Box<dyn crate::transport::Body>,
+    chunk: Duration,
+    between_ms: u64,
+}
+
+impl crate::transport::Body for SlowBody {
+    fn next_chunk(&mut self) -> std::result::Result<Option<Vec<u8>>, TransportError> {
+        slow(self.chunk, self.between_ms, TimeoutPhase::BetweenBytes)?;
+        self.inner.next_chunk()
+    }
+}
+
+impl Transport for SlowTransport {
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeouts: &Timeouts,
+    ) -> std::result::Result<HttpResponse, TransportError> {
+        self.timeouts.borrow_mut().push(*timeouts);
+        slow(self.head, timeouts.first_byte_ms, TimeoutPhase::FirstByte)?;
+        let mut response = self.inner.send(request, timeouts)?;
+        response.body = Box::new(SlowBody {
+            inner: response.body,
+            chunk: self.chunk,
+            between_ms: timeouts.between_bytes_ms,
+        });
+        Ok(response)
+    }
+}
+
+fn assert_total_timeout(e: &ProviderError) {
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e:?}");
+    assert_eq!(e.field.as_deref(), Some("timeouts.totalMs"), "{e:?}");
+    assert!(e.retryable, "{e:?}");
+}
+
+#[test]
+fn a_slow_answer_is_cut_at_the_total_deadline() {
+    let t = SlowTransport::new(10_000, 0, [Canned::json(200, TEXT_OK)]);
+    let json = with(SIGV4, r#""timeouts":{"totalMs":150,"firstByteMs":60000}"#);
+    let started = std::time::Instant::now();
+    let e = client(&json).generate(&t, chat("Hi")).unwrap_err();
+    let took = started.elapsed();
+    assert_total_timeout(&e);
+    assert!(took < Duration::from_millis(1_000), "{took:?}");
+    // The transport was told to give up by the deadline, not after its own 60 s.
+    let timeouts = t.timeouts.borrow();
+    assert_eq!(timeouts.len(), 1, "no attempt after the deadline");
+    assert!(timeouts[0].first_byte_ms <= 150 && timeouts[0].connect_ms <= 150, "{timeouts:?}");
+}
+
+#[test]
+fn retries_stop_at_the_total_deadline() {
+    // Every attempt takes 60 ms and asks to be retried at once; 10 attempts would take 600 ms.
+    let unavailable = || {
+        error(503, "ServiceUnavailableException", "Bedrock is unable to process your request.")
+            .with_header("retry-after", "0")
+    };
+    let t = SlowTransport::new(60, 0, (0..10).map(|_| unavailable()));
+    let json = with(SIGV4, r#""maxAttempts":10,"timeouts":{"totalMs":200}"#);
+    let mut c = client(&json);
+    c.pause = std::thread::sleep;
+    let started = std::time::Instant::now();
+    let e = c.generate(&t, chat("Hi")).unwrap_err();
+    let took = started.elapsed();
+    let attempts = t.timeouts.borrow().len();
+    assert!(attempts <= 4, "{attempts} attempts in 200 ms of 60 ms attempts");
+    // Either the last attempt was cut at the deadline, or it ended past it and its own error is
+    // reported; never a whole extra attempt.
+    assert!(
+        e.field.as_deref() == Some("timeouts.totalMs") || e.kind == ErrorKind::ServiceUnavailable,
+        "{e:?}"
+    );
+    assert!(took < Duration::from_millis(200 + 60 + 300), "{took:?}");
+}
+
+#[test]
+fn a_call_that_starts_past_its_deadline_sends_nothing() {
+    let c = client(SIGV4);
+    let t = MockTransport::new([Canned::json(200, TEXT_OK)]);
+    let ctx = c.error_context(c.settings.language_model.as_ref().unwrap(), Operation::Converse);
+    let passed = Deadline::after_ms(0);
+    let e = c
+        .send(&t, &ctx, passed, &|_| panic!("no request may be built past the deadline"))
+        .err()
+        .unwrap();
+    assert_total_timeout(&e);
+    assert!(t.sent.borrow().is_empty());
+}
+
+#[test]
+fn a_stream_is_cut_at_the_total_deadline() {
+    // A healthy stream whose chunks arrive every 80 ms: each is within betweenBytesMs, but
+    // the whole answer would take 800 ms.
+    let mut frames = vec![stream::testing::event("messageStart", r#"{"role":"assistant"}"#)];
+    for i in 0..8 {
+        frames.push(stream::testing::event(
+            "contentBlockDelta",
+            &format!(r#"{{"contentBlockIndex":0,"delta":{{"text":"t{i}"}}}}"#),
+        ));
+    }
+    frames.push(stream::testing::event("messageStop", r#"{"stopReason":"end_turn"}"#));
+    let answer = Canned::Response {
+        status: 200,
+        headers: vec![("content-type".into(), "application/vnd.amazon.eventstream".into())],
+        chunks: frames,
+    };
+    let t = SlowTransport::new(0, 80, [answer]);
+    let json = with(SIGV4, r#""timeouts":{"totalMs":300,"betweenBytesMs":30000}"#);
+    let started = std::time::Instant::now();
+    let mut s = client(&json).stream(&t, chat("Hi")).unwrap();
+    let mut texts = 0;
+    let e = loop {
+        match s.next() {
+            Ok(Some(StreamPart::TextDelta { .. })) => texts += 1,
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the stream outlived its deadline"),
+            Err(e) => break e,
+        }
+    };
+    let took = started.elapsed();
+    assert_total_timeout(&e);
+    assert!(texts < 4, "{texts} text parts after 300 ms of 80 ms chunks");
+    assert!(took < Duration::from_millis(300 + 80 + 300), "{took:?}");
+    // The stream stays failed, and next-batch says the same.
+    assert_total_timeout(&s.next_batch(8).unwrap_err());
 }

@@ -12,6 +12,9 @@ pub mod converse;
 pub mod diagnose;
 pub mod error;
 pub mod errors;
+// The provider manifest's renderer; the component does not need it.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod manifest;
 pub mod model_id;
 pub mod region;
 pub mod rerank;

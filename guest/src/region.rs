@@ -3,9 +3,33 @@
 //!
 //! The partition table follows botocore's `partitions.json` (spec §1.2). The regexes there are
 //! matched by hand: region names are short and the shapes are fixed, so a regex engine in the
-//! component would cost more than it saves.
+//! component would cost more than it saves. Unlike botocore's `\w`, names are lower case only,
+//! as real ones are and as the hosts' DNS names are compared.
+//!
+//! This table is the single source of the partition facts: the provider manifest
+//! (`guest/manifest.json`, rendered by `manifest.rs`) publishes each partition's
+//! [`Partition::region_pattern`] with its DNS suffixes, so hosts allow exactly the endpoints
+//! built here. Tests check every hand matcher against its pattern.
 
 use std::fmt;
+
+/// The endpoint prefix of Bedrock Runtime (Converse, InvokeModel).
+pub const RUNTIME_SERVICE: &str = "bedrock-runtime";
+/// The endpoint prefix of Agents for Bedrock Runtime (Rerank).
+pub const AGENT_RUNTIME_SERVICE: &str = "bedrock-agent-runtime";
+/// The endpoint prefix of the Bedrock control plane.
+pub const CONTROL_PLANE_SERVICE: &str = "bedrock";
+/// Every endpoint prefix the component may call. Each also has a FIPS variant,
+/// `<service>-fips`, which the manifest allows as well.
+pub const SERVICES: [&str; 3] = [RUNTIME_SERVICE, AGENT_RUNTIME_SERVICE, CONTROL_PLANE_SERVICE];
+
+/// The shape of every AWS region name, in the manifest's pattern dialect (wit/MANIFEST.md):
+/// the host allows a region's endpoints only when the name matches it in full.
+pub const REGION_PATTERN: &str = "[a-z]{2,4}(-[a-z0-9]+){1,3}-[0-9]{1,2}";
+
+/// The longest region name accepted, in bytes (the manifest's `maxLength`). Real names are at
+/// most 14 (`ap-southeast-7`); the cap keeps a hostile value out of host names and messages.
+pub const MAX_REGION_LEN: usize = 32;
 
 /// An AWS partition: a group of regions sharing a DNS suffix and an ARN prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +74,33 @@ impl Partition {
         }
     }
 
+    /// The DNS suffix of its dual-stack (IPv4 and IPv6) endpoints, e.g. `api.aws`.
+    pub fn dual_stack_suffix(self) -> &'static str {
+        match self {
+            Self::Aws | Self::AwsUsGov => "api.aws",
+            Self::AwsCn => "api.amazonwebservices.com.cn",
+            Self::AwsEusc => "api.amazonwebservices.eu",
+            Self::AwsIso => "api.aws.ic.gov",
+            Self::AwsIsoB => "api.aws.scloud",
+            Self::AwsIsoF => "api.aws.hci.ic.gov",
+        }
+    }
+
+    /// The regular expression of its region names, in the manifest's dialect (the subset
+    /// `regex-lite` and ECMAScript agree on; hosts anchor it as `^(?:pattern)$`). It accepts
+    /// exactly what [`Partition::matches`] accepts.
+    pub fn region_pattern(self) -> &'static str {
+        match self {
+            Self::Aws => "(us|eu|ap|sa|ca|me|af|il|mx)-[a-z0-9_]+-[0-9]+",
+            Self::AwsUsGov => "us-gov-[a-z0-9_]+-[0-9]+",
+            Self::AwsCn => "cn-[a-z0-9_]+-[0-9]+",
+            Self::AwsEusc => "eusc-de-[a-z0-9_]+-[0-9]+",
+            Self::AwsIso => "us-iso-[a-z0-9_]+-[0-9]+",
+            Self::AwsIsoB => "us-isob-[a-z0-9_]+-[0-9]+",
+            Self::AwsIsoF => "us-isof-[a-z0-9_]+-[0-9]+",
+        }
+    }
+
     /// The partition field of its ARNs, e.g. `aws` or `aws-us-gov`.
     pub fn arn_name(self) -> &'static str {
         match self {
@@ -68,9 +119,10 @@ impl Partition {
         Self::ALL.into_iter().find(|p| p.arn_name() == name)
     }
 
-    /// Whether `region` has this partition's region shape.
+    /// Whether `region` has this partition's region shape ([`Partition::region_pattern`]).
     pub fn matches(self, region: &str) -> bool {
         let parts: Vec<&str> = region.split('-').collect();
+        // Each arm spells its pattern with `\w` for `[a-z0-9_]` and `\d` for `[0-9]`.
         match (self, parts.as_slice()) {
             // ^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$
             (Self::Aws, [geo, name, num]) => {
@@ -104,9 +156,9 @@ impl fmt::Display for Partition {
     }
 }
 
-/// Regex `\w+` (ASCII): letters, digits, underscore; at least one.
+/// Regex `[a-z0-9_]+`: lower-case letters, digits, underscore; at least one.
 fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Regex `\d+`.
@@ -157,13 +209,13 @@ pub fn geo_prefix(region: &str) -> Option<&'static str> {
 
 /// The Bedrock Runtime host of `region`, e.g. `bedrock-runtime.us-east-1.amazonaws.com`.
 pub fn runtime_host(region: &str) -> Option<String> {
-    Some(partition_of(region)?.host("bedrock-runtime", region))
+    Some(partition_of(region)?.host(RUNTIME_SERVICE, region))
 }
 
 /// The Agents for Bedrock Runtime host (Rerank) of `region`,
 /// e.g. `bedrock-agent-runtime.us-west-2.amazonaws.com`.
 pub fn agent_runtime_host(region: &str) -> Option<String> {
-    Some(partition_of(region)?.host("bedrock-agent-runtime", region))
+    Some(partition_of(region)?.host(AGENT_RUNTIME_SERVICE, region))
 }
 
 #[cfg(test)]
@@ -201,6 +253,8 @@ mod tests {
             ("eusc-fr-east-1", None),
             ("us-gov-west-1-x", None),
             ("us-east-1 ", None),
+            ("US-EAST-1", None),
+            ("us-East-1", None),
             ("us.east.1", None),
         ];
         for (region, want) in table {
@@ -291,6 +345,114 @@ mod tests {
         ];
         for (region, want) in table {
             assert_eq!(geo_prefix(region), want, "{region}");
+        }
+    }
+
+    /// A pattern as hosts evaluate it: anchored, matched in full.
+    fn anchored(pattern: &str) -> regex_lite::Regex {
+        match regex_lite::Regex::new(&format!("^(?:{pattern})$")) {
+            Ok(re) => re,
+            Err(e) => panic!("{pattern}: {e}"),
+        }
+    }
+
+    /// Region names that probe every shape: real ones of each partition, near misses,
+    /// upper case, injection attempts and a 10 kB name.
+    fn probes() -> Vec<String> {
+        let mut regions: Vec<String> = [
+            "us-east-1",
+            "eu-central-2",
+            "ap-southeast-7",
+            "mx-central-1",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "eusc-de-east-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "us-isof-south-1",
+            "us-a_b-1",
+            "us-east-123",
+            "",
+            "us",
+            "us-east",
+            "us-east-1a",
+            "us-east-1-",
+            "-us-east-1",
+            "xx-east-1",
+            "eusc-fr-east-1",
+            "us-gov-1",
+            "us-gov-west-1-x",
+            "us-iso-b-east-1",
+            "cn--1",
+            "US-EAST-1",
+            "us-East-1",
+            "us-east-1 ",
+            " us-east-1",
+            "us.east.1",
+            "x.evil.com#",
+            "us-east-1.evil.com",
+            "us-east-1#",
+            "us-east-1/x",
+            "us-east-1\n",
+            "us-east-１",
+            "us-eäst-1",
+        ]
+        .map(String::from)
+        .to_vec();
+        regions.push(format!("us-{}-1", "a".repeat(10_000)));
+        regions.push("us-east-1".repeat(1200));
+        regions
+    }
+
+    #[test]
+    fn every_hand_matcher_agrees_with_its_pattern() {
+        for p in Partition::ALL {
+            let re = anchored(p.region_pattern());
+            for region in probes() {
+                assert_eq!(
+                    p.matches(&region),
+                    re.is_match(&region),
+                    "{p}: the matcher and `{}` disagree on {region:?}",
+                    p.region_pattern()
+                );
+            }
+        }
+        // No region belongs to two partitions, so the host's first matching case is the
+        // partition `partition_of` finds.
+        for region in probes() {
+            let n =
+                Partition::ALL.iter().filter(|p| anchored(p.region_pattern()).is_match(&region));
+            assert!(n.count() <= 1, "{region:?}");
+        }
+    }
+
+    #[test]
+    fn real_regions_have_the_region_shape_and_hostile_names_do_not() {
+        let shape = anchored(REGION_PATTERN);
+        for region in &probes()[..10] {
+            assert!(partition_of(region).is_some(), "{region}");
+            assert!(shape.is_match(region) && region.len() <= MAX_REGION_LEN, "{region}");
+        }
+        // What a tenant could use to turn a host template into another host never passes.
+        let long = format!("us-{}-1", "a".repeat(10_000));
+        for region in ["", "x.evil.com#", "us-east-1.evil.com", "us-east-1/x", "US-EAST-1", &long] {
+            assert!(!shape.is_match(region) || region.len() > MAX_REGION_LEN, "{region:?}");
+        }
+    }
+
+    #[test]
+    fn dual_stack_suffixes() {
+        let table = [
+            (Partition::Aws, "api.aws"),
+            (Partition::AwsUsGov, "api.aws"),
+            (Partition::AwsCn, "api.amazonwebservices.com.cn"),
+            (Partition::AwsEusc, "api.amazonwebservices.eu"),
+            (Partition::AwsIso, "api.aws.ic.gov"),
+            (Partition::AwsIsoB, "api.aws.scloud"),
+            (Partition::AwsIsoF, "api.aws.hci.ic.gov"),
+        ];
+        for (p, suffix) in table {
+            assert_eq!(p.dual_stack_suffix(), suffix);
         }
     }
 }

@@ -66,7 +66,7 @@ pub(crate) fn rerank(
             let endpoint = settings.agent_runtime_endpoint();
             let path = endpoint.path("/rerank");
             let ctx = client.error_context(&model, Operation::Rerank);
-            client.send(transport, &ctx, &|time| {
+            client.send(transport, &ctx, client.deadline(), &|time| {
                 client.signed_request(&endpoint, path.clone(), vec![], body.clone(), time)
             })?
         }
@@ -77,7 +77,7 @@ pub(crate) fn rerank(
             // InvokeModel negotiates its answer type; sent unsigned like the custom headers.
             let accept = vec![("accept".to_string(), "application/json".to_string())];
             let ctx = client.error_context(&model, Operation::RerankInvokeModel);
-            client.send(transport, &ctx, &|time| {
+            client.send(transport, &ctx, client.deadline(), &|time| {
                 client.signed_request(&endpoint, path.clone(), accept.clone(), body.clone(), time)
             })?
         }

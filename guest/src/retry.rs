@@ -4,10 +4,16 @@
 //! bounded attempts, only for errors that another attempt can fix, and a server-advised
 //! `Retry-After` honoured. The pause itself is taken by the caller (in the component that is
 //! `std::thread::sleep`, which blocks on `wasi:clocks`), so it counts against the call's deadline.
+//!
+//! That deadline (`timeouts.totalMs`) is a [`Deadline`]: the retry loop never starts an attempt
+//! or a pause past it, the transport's own timeouts are shortened to what is left of it, and a
+//! response body read through [`DeadlineBody`] stops at it, so a stream pulled part by part is
+//! bounded too. The guest enforces it itself: the host only applies its own, operator-set limit.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{ErrorKind, ProviderError};
+use crate::transport::{Body, TimeoutPhase, Timeouts, TransportError};
 
 /// First backoff step.
 const BASE_DELAY_MS: u64 = 100;
@@ -81,6 +87,89 @@ pub fn note_attempts(mut error: ProviderError, attempts: u32) -> ProviderError {
         error.message = format!("{} (gave up after {attempts} attempts)", error.message);
     }
     error
+}
+
+/// When a whole call (every attempt, pause and body read) must be over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// `None` only if the clock cannot represent the instant, which no accepted setting reaches.
+    at: Option<Instant>,
+}
+
+impl Deadline {
+    /// `ms` milliseconds from now.
+    pub fn after_ms(ms: u64) -> Self {
+        Self { at: Instant::now().checked_add(Duration::from_millis(ms)) }
+    }
+
+    /// The instant itself, for transports that can wait on a clock.
+    pub fn at(&self) -> Option<Instant> {
+        self.at
+    }
+
+    /// The time left; zero once it has passed.
+    pub fn remaining(&self) -> Duration {
+        match self.at {
+            Some(at) => at.saturating_duration_since(Instant::now()),
+            None => Duration::MAX,
+        }
+    }
+
+    /// Whether it has passed.
+    pub fn expired(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    /// `timeouts` shortened to the time left, so no single wait the transport makes can outlast
+    /// the call. Rounded up to whole milliseconds (and at least 1, as 0 would mean "none" to
+    /// some hosts): a transport timeout that fires then has reached the deadline, which is how
+    /// [`Deadline::explain`] recognises it.
+    pub fn clamp(&self, timeouts: &Timeouts) -> Timeouts {
+        let remaining = self.remaining();
+        let ms =
+            remaining.as_millis() + u128::from(!remaining.subsec_nanos().is_multiple_of(1_000_000));
+        let left = u64::try_from(ms).unwrap_or(u64::MAX).max(1);
+        Timeouts {
+            connect_ms: timeouts.connect_ms.min(left),
+            first_byte_ms: timeouts.first_byte_ms.min(left),
+            between_bytes_ms: timeouts.between_bytes_ms.min(left),
+        }
+    }
+
+    /// `error` unless it is a transport timeout that fired because this deadline passed (the
+    /// transport's timeouts were clamped to it): then the call's own `timeout`, naming
+    /// `timeouts.totalMs`.
+    pub fn explain(&self, error: TransportError) -> TransportError {
+        match error {
+            TransportError::Timeout(_) if self.expired() => {
+                TransportError::Timeout(TimeoutPhase::Total)
+            }
+            other => other,
+        }
+    }
+}
+
+/// A response body that stops at the call's [`Deadline`]: every read first checks the clock,
+/// and a read the transport cut short at the deadline reports the total deadline.
+pub struct DeadlineBody {
+    inner: Box<dyn Body>,
+    deadline: Deadline,
+}
+
+impl DeadlineBody {
+    /// Reads `inner` until `deadline`.
+    pub fn new(inner: Box<dyn Body>, deadline: Deadline) -> Self {
+        Self { inner, deadline }
+    }
+}
+
+impl Body for DeadlineBody {
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+        if self.deadline.expired() {
+            return Err(TransportError::Timeout(TimeoutPhase::Total));
+        }
+        self.inner.next_chunk().map_err(|e| self.deadline.explain(e))
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +248,47 @@ mod tests {
             note_attempts(err(ErrorKind::Throttled), 3).message,
             "x (gave up after 3 attempts)"
         );
+    }
+
+    #[test]
+    fn a_deadline_clamps_the_transport_timeouts() {
+        let t = Timeouts { connect_ms: 10_000, first_byte_ms: 60_000, between_bytes_ms: 5 };
+        let clamped = Deadline::after_ms(1_000).clamp(&t);
+        assert!((900..=1_000).contains(&clamped.connect_ms), "{clamped:?}");
+        assert!((900..=1_000).contains(&clamped.first_byte_ms), "{clamped:?}");
+        assert_eq!(clamped.between_bytes_ms, 5);
+        let past = Deadline::after_ms(0);
+        assert!(past.expired());
+        assert_eq!(
+            past.clamp(&t),
+            Timeouts { connect_ms: 1, first_byte_ms: 1, between_bytes_ms: 1 }
+        );
+        assert!(!Deadline::after_ms(60_000).expired());
+    }
+
+    #[test]
+    fn a_timeout_at_the_deadline_is_the_total_deadline() {
+        let past = Deadline::after_ms(0);
+        let first_byte = TransportError::Timeout(TimeoutPhase::FirstByte);
+        assert_eq!(past.explain(first_byte.clone()), TransportError::Timeout(TimeoutPhase::Total));
+        assert_eq!(Deadline::after_ms(60_000).explain(first_byte.clone()), first_byte);
+        let reset = TransportError::Network { detail: "reset".into(), before_response: true };
+        assert_eq!(past.explain(reset.clone()), reset);
+    }
+
+    #[test]
+    fn a_body_stops_at_the_deadline() {
+        struct Endless;
+        impl Body for Endless {
+            fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
+                Ok(Some(b"x".to_vec()))
+            }
+        }
+        let mut body = DeadlineBody::new(Box::new(Endless), Deadline::after_ms(60_000));
+        assert_eq!(body.next_chunk(), Ok(Some(b"x".to_vec())));
+        let mut body = DeadlineBody::new(Box::new(Endless), Deadline::after_ms(0));
+        assert_eq!(body.next_chunk(), Err(TransportError::Timeout(TimeoutPhase::Total)));
+        let e = ProviderError::from(TransportError::Timeout(TimeoutPhase::Total));
+        assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::Timeout, Some("timeouts.totalMs")));
     }
 }

@@ -73,7 +73,8 @@ impl HttpRequest {
     }
 }
 
-/// Client-side deadlines handed to the transport (the total deadline is enforced by the caller).
+/// Client-side deadlines handed to the transport (the total deadline is enforced by the caller,
+/// see `retry::Deadline`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Establishing the connection.
@@ -261,6 +262,22 @@ pub trait Transport {
         request: &HttpRequest,
         timeouts: &Timeouts,
     ) -> Result<HttpResponse, TransportError>;
+
+    /// [`send`](Transport::send), but no wait (for the response head, or later for a body
+    /// chunk) lasts past `deadline`: one that would ends with [`TimeoutPhase::Total`].
+    ///
+    /// The default just sends: the caller already clamps `timeouts` to the time left and checks
+    /// the clock between reads, so only a transport that blocks on the network (wasi:http) needs
+    /// to wait on the clock itself.
+    fn send_until(
+        &self,
+        request: &HttpRequest,
+        timeouts: &Timeouts,
+        deadline: std::time::Instant,
+    ) -> Result<HttpResponse, TransportError> {
+        let _ = deadline;
+        self.send(request, timeouts)
+    }
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -129,27 +129,12 @@ fn spec_example_body_with_all_common_features() {
            "requestMetadata":{"tenant":"acme"},"performanceConfig":{"latency":"standard"},"serviceTier":{"type":"default"}}"#
             .into(),
     );
-    let expected = json!({
-      "system": [{"text": "You are terse."}, {"cachePoint": {"type": "default"}}],
-      "messages": [
-        {"role": "user", "content": [{"text": "Weather in Paris?"}]},
-        {"role": "assistant", "content": [
-          {"toolUse": {"toolUseId": "tooluse_abc", "name": "get_weather", "input": {"city": "Paris"}}}]},
-        {"role": "user", "content": [
-          {"toolResult": {"toolUseId": "tooluse_abc", "content": [{"json": {"tempC": 21}}], "status": "success"}}]}
-      ],
-      "inferenceConfig": {"maxTokens": 2048, "temperature": 0.2, "stopSequences": ["\n\nHuman:"]},
-      "toolConfig": {
-        "tools": [{"toolSpec": {"name": "get_weather", "description": "Get weather",
-          "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}}],
-        "toolChoice": {"auto": {}}
-      },
-      "additionalModelRequestFields": {"top_k": 200},
-      "additionalModelResponseFieldPaths": ["/stop_sequence"],
-      "requestMetadata": {"tenant": "acme"},
-      "performanceConfig": {"latency": "standard"},
-      "serviceTier": {"type": "default"}
-    });
+    // The same body the emulator accepts (tests/emulator/src/validate.rs).
+    let expected: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/converse-request/spec-example.json"
+    )))
+    .unwrap();
     assert_eq!(body(&r, CLAUDE), expected);
 }
 

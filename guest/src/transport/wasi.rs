@@ -7,11 +7,15 @@
 use super::{
     Body, HttpRequest, HttpResponse, Scheme, TimeoutPhase, Timeouts, Transport, TransportError,
 };
+use std::time::Instant;
+
+use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions,
     Scheme as WasiScheme,
 };
+use wasip2::io::poll;
 use wasip2::io::streams::{InputStream, StreamError};
 
 /// Largest chunk read from the response body at once.
@@ -24,70 +28,116 @@ pub struct WasiTransport;
 
 impl Transport for WasiTransport {
     fn send(&self, req: &HttpRequest, timeouts: &Timeouts) -> Result<HttpResponse, TransportError> {
-        let fields = Fields::new();
-        for (name, value) in &req.headers {
-            // Header names and values were validated when the settings were parsed, so a
-            // refusal here means a bug; report it as a network-level failure with the name.
-            fields.append(name, value.as_bytes()).map_err(|e| TransportError::Network {
-                detail: format!("the host refused header `{name}` ({e:?})"),
-                before_response: true,
-            })?;
-        }
-        let request = OutgoingRequest::new(fields);
-        let invalid = |what: &str| TransportError::Network {
-            detail: format!("invalid request {what}"),
-            before_response: true,
-        };
-        request.set_method(&Method::Post).map_err(|()| invalid("method"))?;
-        let scheme = match req.scheme {
-            Scheme::Https => WasiScheme::Https,
-            Scheme::Http => WasiScheme::Http,
-        };
-        request.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
-        request.set_authority(Some(&req.authority)).map_err(|()| invalid("authority"))?;
-        request.set_path_with_query(Some(&req.path)).map_err(|()| invalid("path"))?;
-
-        let options = RequestOptions::new();
-        // The host may not support every option; an unsupported one keeps the host default.
-        let _ = options.set_connect_timeout(Some(ms_to_ns(timeouts.connect_ms)));
-        let _ = options.set_first_byte_timeout(Some(ms_to_ns(timeouts.first_byte_ms)));
-        let _ = options.set_between_bytes_timeout(Some(ms_to_ns(timeouts.between_bytes_ms)));
-
-        let body = request.body().map_err(|()| invalid("body"))?;
-        let future = outgoing_handler::handle(request, Some(options))
-            .map_err(|e| map_error(e, &req.authority, true))?;
-        write_body(body, &req.body)?;
-
-        future.subscribe().block();
-        let response = match future.get() {
-            Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(e))) => return Err(map_error(e, &req.authority, true)),
-            Some(Err(())) | None => {
-                return Err(TransportError::Network {
-                    detail: "the host lost the response".into(),
-                    before_response: true,
-                });
-            }
-        };
-        let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-            .collect();
-        let incoming = response.consume().map_err(|()| invalid("response body"))?;
-        let stream = incoming.stream().map_err(|()| invalid("response body stream"))?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body: Box::new(WasiBody {
-                stream: Some(stream),
-                _body: incoming,
-                authority: req.authority.clone(),
-            }),
-        })
+        send(req, timeouts, None)
     }
+
+    fn send_until(
+        &self,
+        req: &HttpRequest,
+        timeouts: &Timeouts,
+        deadline: Instant,
+    ) -> Result<HttpResponse, TransportError> {
+        send(req, timeouts, Some(deadline))
+    }
+}
+
+/// Sends `req`; with a `deadline`, every wait (the response head, each body chunk) also wakes
+/// at it and then gives up with the total deadline. The request options alone cannot bound the
+/// call: connect and first-byte add up, and between-bytes restarts with every chunk.
+fn send(
+    req: &HttpRequest,
+    timeouts: &Timeouts,
+    deadline: Option<Instant>,
+) -> Result<HttpResponse, TransportError> {
+    let deadline = deadline.map(clock_instant);
+    let fields = Fields::new();
+    for (name, value) in &req.headers {
+        // Header names and values were validated when the settings were parsed, so a
+        // refusal here means a bug; report it as a network-level failure with the name.
+        fields.append(name, value.as_bytes()).map_err(|e| TransportError::Network {
+            detail: format!("the host refused header `{name}` ({e:?})"),
+            before_response: true,
+        })?;
+    }
+    let request = OutgoingRequest::new(fields);
+    let invalid = |what: &str| TransportError::Network {
+        detail: format!("invalid request {what}"),
+        before_response: true,
+    };
+    request.set_method(&Method::Post).map_err(|()| invalid("method"))?;
+    let scheme = match req.scheme {
+        Scheme::Https => WasiScheme::Https,
+        Scheme::Http => WasiScheme::Http,
+    };
+    request.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
+    request.set_authority(Some(&req.authority)).map_err(|()| invalid("authority"))?;
+    request.set_path_with_query(Some(&req.path)).map_err(|()| invalid("path"))?;
+
+    let options = RequestOptions::new();
+    // The host may not support every option; an unsupported one keeps the host default.
+    let _ = options.set_connect_timeout(Some(ms_to_ns(timeouts.connect_ms)));
+    let _ = options.set_first_byte_timeout(Some(ms_to_ns(timeouts.first_byte_ms)));
+    let _ = options.set_between_bytes_timeout(Some(ms_to_ns(timeouts.between_bytes_ms)));
+
+    let body = request.body().map_err(|()| invalid("body"))?;
+    let future = outgoing_handler::handle(request, Some(options))
+        .map_err(|e| map_error(e, &req.authority, true))?;
+    write_body(body, &req.body)?;
+
+    {
+        // The pollables are children of `future` and must be dropped before it.
+        let ready = future.subscribe();
+        if !wait(&ready, deadline) {
+            return Err(TransportError::Timeout(TimeoutPhase::Total));
+        }
+    }
+    let response = match future.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(e))) => return Err(map_error(e, &req.authority, true)),
+        Some(Err(())) | None => {
+            return Err(TransportError::Network {
+                detail: "the host lost the response".into(),
+                before_response: true,
+            });
+        }
+    };
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let incoming = response.consume().map_err(|()| invalid("response body"))?;
+    let stream = incoming.stream().map_err(|()| invalid("response body stream"))?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: Box::new(WasiBody {
+            stream: Some(stream),
+            _body: incoming,
+            authority: req.authority.clone(),
+            deadline,
+        }),
+    })
+}
+
+/// The monotonic-clock reading at `deadline` (std's `Instant` reads the same clock, but does
+/// not expose its value).
+fn clock_instant(deadline: Instant) -> monotonic_clock::Instant {
+    let left = deadline.saturating_duration_since(Instant::now()).as_nanos();
+    monotonic_clock::now().saturating_add(u64::try_from(left).unwrap_or(u64::MAX))
+}
+
+/// Blocks until `ready` is, or until `deadline`; `false` when the deadline came first.
+fn wait(ready: &poll::Pollable, deadline: Option<monotonic_clock::Instant>) -> bool {
+    let Some(at) = deadline else {
+        ready.block();
+        return true;
+    };
+    let clock = monotonic_clock::subscribe_instant(at);
+    // `poll` lists the ready ones by index; `ready` is index 0.
+    poll::poll(&[ready, &clock]).contains(&0) || ready.ready()
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
@@ -121,14 +171,30 @@ struct WasiBody {
     stream: Option<InputStream>,
     _body: IncomingBody,
     authority: String,
+    /// When to stop waiting for the next chunk (the call's total deadline).
+    deadline: Option<monotonic_clock::Instant>,
 }
 
 impl Body for WasiBody {
     fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, TransportError> {
         let Some(stream) = &self.stream else { return Ok(None) };
         loop {
-            match stream.blocking_read(READ_CHUNK) {
-                Ok(bytes) if bytes.is_empty() => continue,
+            // With a deadline, read what is buffered without blocking (one host call while the
+            // bytes flow), and wait on the stream and the clock together only when it is empty.
+            let read = match self.deadline {
+                None => stream.blocking_read(READ_CHUNK),
+                Some(_) => stream.read(READ_CHUNK),
+            };
+            match read {
+                Ok(bytes) if bytes.is_empty() => {
+                    let ready = stream.subscribe();
+                    let in_time = wait(&ready, self.deadline);
+                    drop(ready); // A child of the stream, which is dropped below.
+                    if !in_time {
+                        self.stream = None;
+                        return Err(TransportError::Timeout(TimeoutPhase::Total));
+                    }
+                }
                 Ok(bytes) => return Ok(Some(bytes)),
                 Err(StreamError::Closed) => {
                     self.stream = None;

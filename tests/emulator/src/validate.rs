@@ -1235,27 +1235,12 @@ mod tests {
 
     #[test]
     fn accepts_the_spec_example_body() {
-        let body = json!({
-          "system": [{"text": "You are terse."}, {"cachePoint": {"type": "default"}}],
-          "messages": [
-            {"role": "user", "content": [{"text": "Weather in Paris?"}]},
-            {"role": "assistant", "content": [
-              {"toolUse": {"toolUseId": "tooluse_abc", "name": "get_weather", "input": {"city": "Paris"}}}]},
-            {"role": "user", "content": [
-              {"toolResult": {"toolUseId": "tooluse_abc", "content": [{"json": {"tempC": 21}}], "status": "success"}}]}
-          ],
-          "inferenceConfig": {"maxTokens": 2048, "temperature": 0.2, "stopSequences": ["\n\nHuman:"]},
-          "toolConfig": {
-            "tools": [{"toolSpec": {"name": "get_weather", "description": "Get weather",
-              "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}}],
-            "toolChoice": {"auto": {}}
-          },
-          "additionalModelRequestFields": {"top_k": 200},
-          "additionalModelResponseFieldPaths": ["/stop_sequence"],
-          "requestMetadata": {"tenant": "acme"},
-          "performanceConfig": {"latency": "standard"},
-          "serviceTier": {"type": "default"}
-        });
+        // The body the provider builds for the spec example (guest/src/converse/request_tests.rs).
+        let body: Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/converse-request/spec-example.json"
+        )))
+        .unwrap();
         let request = validate(&body, sonnet(), false).unwrap();
         assert_eq!(request.tools.len(), 1);
         assert_eq!(request.max_tokens, Some(2048));
