@@ -109,8 +109,8 @@ impl GuestBuild<'_> {
         };
         let manifest = std::fs::read(&manifest_path)
             .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?;
-        let wasm = std::fs::read(&built)
-            .map_err(|e| format!("cannot read {}: {e}", built.display()))?;
+        let wasm =
+            std::fs::read(&built).map_err(|e| format!("cannot read {}: {e}", built.display()))?;
         let out = PathBuf::from(env_var("OUT_DIR")?).join(self.artifact);
         std::fs::write(&out, with_manifest(wasm, &manifest))
             .map_err(|e| format!("cannot write {}: {e}", out.display()))?;

@@ -70,6 +70,7 @@ pub const SCHEMA: &str = r#"{
       "description": "Optional extra headers sent with every request (not signed), e.g. to authenticate with a gateway. Authorization, Host, Content-Type, Content-Length, hop-by-hop headers and X-Amz-* are reserved.",
       "propertyNames": { "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
       "additionalProperties": { "type": "string" },
+      "writeOnly": true,
       "examples": [{ "X-Custom-Header": "custom-value" }]
     },
     "languageModel": {

@@ -10,7 +10,7 @@ use crate::error::{ProviderError, Result};
 
 /// The settings that hold secrets: never shown, not even in part (the manifest's
 /// `settings.secrets`; the schema marks them `writeOnly`).
-pub const SECRET_KEYS: [&str; 3] = ["secretAccessKey", "sessionToken", "apiKey"];
+pub const SECRET_KEYS: [&str; 4] = ["secretAccessKey", "sessionToken", "apiKey", "headers"];
 
 /// The settings shown only masked (the manifest's `settings.masked`): an access key ID is not
 /// a secret, but with the secret key it is the credential.

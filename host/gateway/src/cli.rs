@@ -464,7 +464,7 @@ async fn execute(
         Command::Schema | Command::Demo | Command::Serve(_) => Ok(()),
         Command::Check(_) => {
             let report = host.check(&settings_json).await?;
-            let shown = settings::redacted(&settings);
+            let shown = settings::redacted(&settings, host.manifest().settings());
             if p.json {
                 p.json_line(&output::check_json(&shown, &report));
             } else {

@@ -84,7 +84,11 @@ impl Demo<'_> {
         self.say(
             "The provider settings, as a gateway's settings page stores them (secrets redacted):",
         );
-        let shown = serde_json::to_string_pretty(&settings::redacted(settings)).unwrap_or_default();
+        let shown = serde_json::to_string_pretty(&settings::redacted(
+            settings,
+            self.host.manifest().settings(),
+        ))
+        .unwrap_or_default();
         self.say(&shown);
     }
 

@@ -27,7 +27,9 @@ pub mod output;
 pub mod serve;
 pub mod settings;
 
-pub use provider_runtime::{ChatStream, Host, HostConfig, Manifest, engine, manifest, policy, types};
+pub use provider_runtime::{
+    ChatStream, Host, HostConfig, Manifest, engine, manifest, policy, types,
+};
 
 /// The provider component built from `guest/` (or `BEDROCK_PROVIDER_WASM`) at compile time,
 /// with its manifest (`guest/manifest.json`) as a custom section.

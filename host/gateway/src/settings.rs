@@ -7,13 +7,11 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use provider_runtime::manifest::SettingsFacts;
 use serde_json::{Map, Value};
 
 /// The settings keys that carry credentials. If any is present, the environment adds none.
 const CREDENTIAL_KEYS: [&str; 4] = ["accessKeyId", "secretAccessKey", "sessionToken", "apiKey"];
-
-/// Keys whose values are secret and never displayed.
-const SECRET_KEYS: [&str; 3] = ["secretAccessKey", "sessionToken", "apiKey"];
 
 /// Reads the settings (an empty object without a file) and fills missing fields from `env`.
 ///
@@ -64,24 +62,32 @@ pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> anyhow
     Ok(Value::Object(settings))
 }
 
-/// A copy of the settings that is safe to print: `accessKeyId` keeps its first and last four
-/// characters, secrets become `"**** (N chars)"`, and every `headers` value becomes `"****"`.
-pub fn redacted(settings: &Value) -> Value {
+/// A copy of the settings that is safe to print, by the component manifest's word on which
+/// settings are secret (`facts.secrets`: `"**** (N chars)"`, or every value of an object
+/// `"****"`) and which are shown masked (`facts.masked`: the first and last four characters).
+/// Keys are matched by name at any depth, so a secret nested where it does not belong is
+/// hidden too.
+pub fn redacted(settings: &Value, facts: &SettingsFacts) -> Value {
+    let is = |list: &[String], key: &str| list.iter().any(|k| k == key);
     match settings {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(key, value)| {
-                    let shown = match key.as_str() {
-                        "accessKeyId" => mask_key_id(value),
-                        k if SECRET_KEYS.contains(&k) => mask_secret(value),
-                        "headers" => mask_headers(value),
-                        _ => redacted(value),
+                    let shown = if is(&facts.masked, key) {
+                        mask_key_id(value)
+                    } else if is(&facts.secrets, key) {
+                        match value {
+                            Value::Object(_) => mask_headers(value),
+                            _ => mask_secret(value),
+                        }
+                    } else {
+                        redacted(value, facts)
                     };
                     (key.clone(), shown)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redacted(v, facts)).collect()),
         other => other.clone(),
     }
 }
@@ -253,6 +259,18 @@ mod tests {
         let missing = std::path::Path::new("/nonexistent/bedrock/settings.json");
         let err = format!("{:#}", load(Some(missing), &env_of(&[])).unwrap_err());
         assert!(err.contains("/nonexistent/bedrock/settings.json"), "{err}");
+    }
+
+    /// What the Bedrock component's manifest says about its settings.
+    fn facts() -> SettingsFacts {
+        provider_runtime::Manifest::parse(include_str!("../../../guest/manifest.json"))
+            .unwrap()
+            .settings()
+            .clone()
+    }
+
+    fn redacted(settings: &Value) -> Value {
+        super::redacted(settings, &facts())
     }
 
     #[test]

@@ -22,9 +22,9 @@ use crate::bindings::ModelProviderPre;
 use crate::contract;
 use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
 use crate::manifest::Manifest;
-use crate::outbound::{HttpClient, OutboundHooks};
 #[cfg(feature = "testing")]
 use crate::outbound::InMemoryUpstream;
+use crate::outbound::{HttpClient, OutboundHooks};
 use crate::policy::{Policy, Rules};
 use crate::sandbox::{self, Budget, Call, CallState, MIB, MemoryLimiter};
 use crate::stream::ChatStream;
@@ -319,8 +319,11 @@ impl Host {
 
     /// The outbound hooks of one call: the shared client, this call's policy, the body cap.
     fn hooks(&self, policy: Policy) -> OutboundHooks {
-        let hooks =
-            OutboundHooks::new(self.inner.client.clone(), policy, self.inner.config.max_response_bytes);
+        let hooks = OutboundHooks::new(
+            self.inner.client.clone(),
+            policy,
+            self.inner.config.max_response_bytes,
+        );
         #[cfg(feature = "testing")]
         let hooks = hooks.with_upstream(self.inner.upstream.clone());
         hooks

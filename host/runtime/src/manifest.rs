@@ -250,31 +250,40 @@ pub(crate) fn placeholders(template: &str) -> Result<Vec<&str>, &'static str> {
 }
 
 /// The payload of the top-level custom section `name` (not one of a nested module).
+///
+/// Read by hand: the top level of a component is a preamble and then sections of `id`, a
+/// LEB128 size and the contents (nested modules live inside section contents), so skipping
+/// from section to section is a dozen lines, checked by the tests below.
 fn find_section<'a>(component: &'a [u8], name: &str) -> Result<Option<&'a [u8]>, ManifestError> {
-    let mut parser = wasmparser::Parser::new(0);
-    let mut rest = component;
-    loop {
-        let (consumed, payload) = match parser.parse(rest, true) {
-            Ok(wasmparser::Chunk::Parsed { consumed, payload }) => (consumed, payload),
-            Ok(wasmparser::Chunk::NeedMoreData(_)) => return Ok(None),
-            Err(e) => return Err(ManifestError(format!("the component is malformed: {e}"))),
-        };
-        rest = &rest[consumed..];
-        match payload {
-            wasmparser::Payload::CustomSection(section) if section.name() == name => {
-                return Ok(Some(section.data()));
+    let malformed = || ManifestError("the component is malformed".to_string());
+    if component.get(..4) != Some(b"\0asm".as_slice()) {
+        return Err(ManifestError("this is not a WebAssembly binary".to_string()));
+    }
+    let mut rest = component.get(8..).ok_or_else(malformed)?;
+    while let Some((&id, after_id)) = rest.split_first() {
+        let (size, after_size) = read_leb128(after_id).ok_or_else(malformed)?;
+        let contents = after_size.get(..size).ok_or_else(malformed)?;
+        rest = &after_size[size..];
+        if id == 0 {
+            let (len, after_len) = read_leb128(contents).ok_or_else(malformed)?;
+            if after_len.get(..len) == Some(name.as_bytes()) {
+                return Ok(Some(&after_len[len..]));
             }
-            // Nested modules and components have their own sections; skip over them whole.
-            wasmparser::Payload::ModuleSection { unchecked_range, .. }
-            | wasmparser::Payload::ComponentSection { unchecked_range, .. } => {
-                let len = unchecked_range.end - unchecked_range.start;
-                rest = rest.get(len..).unwrap_or_default();
-                parser.skip_section();
-            }
-            wasmparser::Payload::End(_) => return Ok(None),
-            _ => {}
         }
     }
+    Ok(None)
+}
+
+/// An unsigned LEB128 `u32` (the size encoding of sections and names) and what follows it.
+fn read_leb128(bytes: &[u8]) -> Option<(usize, &[u8])> {
+    let mut value = 0usize;
+    for (i, &byte) in bytes.iter().enumerate().take(5) {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

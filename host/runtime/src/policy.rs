@@ -91,7 +91,9 @@ impl Policy {
         for url in &rules.extra_origins {
             match parse_origin(url) {
                 Ok(origin) => policy.origins.push(origin),
-                Err(why) => policy.notes.push(format!("operator origin `{url}` is unusable: {why}")),
+                Err(why) => {
+                    policy.notes.push(format!("operator origin `{url}` is unusable: {why}"))
+                }
             }
         }
         policy
@@ -269,7 +271,6 @@ fn is_loopback(host: &str) -> bool {
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -282,8 +283,7 @@ mod tests {
     }
 
     fn allowed_with(rules: &Rules, settings: &Value, scheme: &str, authority: &str) -> bool {
-        decide(&Policy::for_call(&example(), settings, rules), scheme, authority)
-            == Decision::Allow
+        decide(&Policy::for_call(&example(), settings, rules), scheme, authority) == Decision::Allow
     }
 
     fn allowed(settings: &Value, scheme: &str, authority: &str) -> bool {
@@ -430,11 +430,15 @@ mod tests {
             ("gw.example.com", "not an absolute http(s) URL"),
         ];
         for (url, why) in rows {
-            let policy = Policy::for_call(&example(), &json!({ "endpoint": url }), &Rules::default());
+            let policy =
+                Policy::for_call(&example(), &json!({ "endpoint": url }), &Rules::default());
             let Decision::Deny(reason) = decide(&policy, "https", "10.0.0.1") else {
                 panic!("{url} allowed");
             };
-            assert!(reason.contains("`endpoint` allows nothing") && reason.contains(why), "{reason}");
+            assert!(
+                reason.contains("`endpoint` allows nothing") && reason.contains(why),
+                "{reason}"
+            );
             assert!(!reason.contains("Pa55") && !reason.contains("word"), "{reason}");
         }
     }
@@ -473,8 +477,7 @@ mod tests {
 
     #[test]
     fn deny_all_denies_and_says_why() {
-        let Decision::Deny(reason) = decide(&Policy::deny_all(), "https", "api.example.net")
-        else {
+        let Decision::Deny(reason) = decide(&Policy::deny_all(), "https", "api.example.net") else {
             panic!("deny_all allowed a request");
         };
         assert!(reason.contains("api.example.net"), "{reason}");

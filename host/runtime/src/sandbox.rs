@@ -101,7 +101,8 @@ pub(crate) struct Call {
 }
 
 /// What `Call::bounded` produced: timed out, trapped, or the guest's own answer.
-pub(crate) type Outcome<T> = Result<wasmtime::Result<Result<T, ProviderError>>, tokio::time::error::Elapsed>;
+pub(crate) type Outcome<T> =
+    Result<wasmtime::Result<Result<T, ProviderError>>, tokio::time::error::Elapsed>;
 
 impl Call {
     /// The call's result, with traps and timeouts turned into provider errors.
@@ -236,7 +237,6 @@ pub(crate) fn link_http_error_code(linker: &mut Linker<CallState>) -> anyhow::Re
 
 /// The `wasi:http/types` instance the component imports (the version in `wit/deps`).
 const HTTP_TYPES: &str = "wasi:http/types@0.2.12";
-
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,6 @@ use wasmtime::component::ResourceAny;
 use crate::sandbox::Call;
 use crate::types::{ProviderError, StreamPart};
 
-
 /// A streamed answer. Owns its sandbox: dropping it drops the instance and any HTTP body the
 /// component was reading.
 pub struct ChatStream {

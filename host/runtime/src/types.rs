@@ -230,6 +230,9 @@ mod tests {
             .with_solution("wait")
             .with_field("x")
             .retryable();
-        assert_eq!((e.cause.as_deref(), e.field.as_deref(), e.retryable), (Some("slow"), Some("x"), true));
+        assert_eq!(
+            (e.cause.as_deref(), e.field.as_deref(), e.retryable),
+            (Some("slow"), Some("x"), true)
+        );
     }
 }

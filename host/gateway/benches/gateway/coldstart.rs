@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bedrock_gateway::HostConfig;
-use bedrock_gateway::bench::{CannedUpstream, summarize};
 use bedrock_gateway::engine::{self, PoolLimits};
+use gateway_bench::{CannedUpstream, summarize};
 
 use crate::fixtures::{self, FIXTURE_TEXT};
 use crate::harness::{Mode, header, row, time, verdict};

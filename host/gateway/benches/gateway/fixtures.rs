@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use bedrock_gateway::bench::{CONVERSE_TEXT_FIXTURE, converse_stream_fixture};
-use bedrock_gateway::outbound::InMemoryUpstream;
 use bedrock_gateway::types as wit;
 use bedrock_provider::api;
 use bedrock_provider::stream::testing;
 use bytes::Bytes;
+use gateway_bench::{CONVERSE_TEXT_FIXTURE, converse_stream_fixture};
+use provider_runtime::outbound::InMemoryUpstream;
 
 /// The component under test: `BENCH_COMPONENT=<file.wasm>` (to compare builds without
 /// rebuilding the host), else the bundled one.

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use bedrock_gateway::bench::{Summary, summarize};
+use gateway_bench::{Summary, summarize};
 
 /// How the benchmark was invoked.
 #[derive(Debug, Clone)]

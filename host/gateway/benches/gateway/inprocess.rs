@@ -4,8 +4,6 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
-use bedrock_gateway::bench::CONVERSE_TEXT_FIXTURE;
-use bedrock_gateway::bench::{Summary, summarize};
 use bedrock_gateway::types as wit;
 use bedrock_gateway::{Host, HostConfig};
 use bedrock_provider::api;
@@ -15,6 +13,8 @@ use bedrock_provider::converse;
 use bedrock_provider::settings::Settings;
 use bedrock_provider::transport::mock::{Canned, MockTransport};
 use bedrock_provider::transport::{HttpRequest, Scheme};
+use gateway_bench::CONVERSE_TEXT_FIXTURE;
+use gateway_bench::{Summary, summarize};
 
 use crate::fixtures::{self, MODEL_ID, REJECTED_MODEL, REQUEST_ID, SETTINGS, SETTINGS_API_KEY};
 use crate::harness::{Case, Mode, header, measure, row, time, verdict};

@@ -17,7 +17,7 @@ mod serve;
 
 use std::path::PathBuf;
 
-use bedrock_gateway::bench::summarize;
+use gateway_bench::summarize;
 use harness::{Mode, header, row, verdict};
 
 fn main() {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bedrock_gateway::bench::{
+use gateway_bench::{
     CannedUpstream, LoadConfig, LoadReport, LoadSummary, LoadTarget, ProcessProbe, Summary,
     compare, summarize,
 };

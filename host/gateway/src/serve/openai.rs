@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use crate::Manifest;
 use crate::types::{
     ContentPart, FinishReason, GenerateRequest, GenerateResponse, Image, InferenceSettings,
     MediaSource, Message, Reasoning, RerankDocument, RerankRequest, RerankResponse, Role, ToolCall,
@@ -634,15 +635,22 @@ pub fn rerank_response(id: &str, call: &RerankCall, r: &RerankResponse) -> Value
 
 // ---------- models ----------
 
-/// `GET /v1/models`: the settings' language and re-ranking models, OpenAI's list shape.
-pub fn models_list(settings: &Value) -> Value {
+/// `GET /v1/models`: the settings' default models (language first, then re-ranking, then the
+/// rest, as the component's manifest names their settings), OpenAI's list shape.
+pub fn models_list(settings: &Value, manifest: &Manifest) -> Value {
+    let models = &manifest.settings().models;
+    let order = ["language", "reranking"];
+    let keys = order
+        .iter()
+        .filter_map(|kind| models.get(*kind))
+        .chain(models.iter().filter(|(kind, _)| !order.contains(&kind.as_str())).map(|(_, k)| k));
     let mut data: Vec<Value> = Vec::new();
-    for key in ["languageModel", "rerankingModel"] {
+    for key in keys {
         if let Some(id) = settings.get(key).and_then(Value::as_str)
             && !data.iter().any(|m| m["id"] == id)
         {
             data.push(
-                json!({"id": id, "object": "model", "created": 0, "owned_by": "amazon-bedrock"}),
+                json!({"id": id, "object": "model", "created": 0, "owned_by": manifest.provider()}),
             );
         }
     }
@@ -999,13 +1007,16 @@ mod tests {
 
     #[test]
     fn models_are_the_configured_ones() {
+        let manifest =
+            crate::Manifest::parse(include_str!("../../../../guest/manifest.json")).unwrap();
         let v = models_list(
             &json!({"languageModel": "amazon-bedrock|a", "rerankingModel": "amazon-bedrock|b"}),
+            &manifest,
         );
         let ids: Vec<&str> =
             v["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["amazon-bedrock|a", "amazon-bedrock|b"]);
         assert_eq!(v["object"], "list");
-        assert_eq!(models_list(&json!({}))["data"], json!([]));
+        assert_eq!(models_list(&json!({}), &manifest)["data"], json!([]));
     }
 }

@@ -109,9 +109,10 @@ async fn dispatch(
             .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
             .body(full(shared.metrics.render()))
             .unwrap_or_else(|_| error_response(&internal()))),
-        "/v1/models" => {
-            Ok(json_response(StatusCode::OK, &openai::models_list(&shared.settings().value)))
-        }
+        "/v1/models" => Ok(json_response(
+            StatusCode::OK,
+            &openai::models_list(&shared.settings().value, shared.host.manifest()),
+        )),
         "/v1/chat/completions" => chat(shared, request, access).await,
         _ => rerank(shared, request, access).await,
     }
@@ -145,7 +146,8 @@ async fn chat(
     let body = read_body(&parts.headers, body, shared.max_body_bytes).await?;
     let call = openai::parse_chat(&body)?;
     let settings = shared.settings();
-    let requested = call.request.model.clone().or_else(|| configured(&settings, "languageModel"));
+    let requested =
+        call.request.model.clone().or_else(|| configured(&shared, &settings, "language"));
     if let Some(access) = access.as_mut() {
         access.model = requested.clone();
     }
@@ -286,7 +288,7 @@ async fn rerank(
     let settings = shared.settings();
     if let Some(access) = access.as_mut() {
         access.model =
-            call.request.model.clone().or_else(|| configured(&settings, "rerankingModel"));
+            call.request.model.clone().or_else(|| configured(&shared, &settings, "reranking"));
     }
     let ranking = shared
         .host
@@ -301,7 +303,10 @@ async fn rerank(
     Ok(json_response(StatusCode::OK, &openai::rerank_response(&id, &call, &ranking)))
 }
 
-fn configured(settings: &Settings, key: &str) -> Option<String> {
+/// The settings' default model of `kind` (`language`, `reranking`), through the setting the
+/// component's manifest names for it.
+fn configured(shared: &Shared, settings: &Settings, kind: &str) -> Option<String> {
+    let key = shared.host.manifest().settings().models.get(kind)?;
     settings.value.get(key).and_then(Value::as_str).map(str::to_string)
 }
 

@@ -13,6 +13,11 @@
 //! | `forbidden-host` | GETs `https://example.com/` and returns the host's answer as an error |
 //! | `huge-body` | GETs `<baseUrl>/huge` and reads the whole body |
 //! | `panic` | panics (a trap, as the component is built with `panic = "abort"`) |
+//! | `get` | GETs the `target` URL and answers with the number of bytes read |
+//!
+//! Its manifest (`manifest.json`) is its own, not Bedrock's: `http://127.0.0.1:{echoPort}` and
+//! the origin of `baseUrl`, so the runtime tests prove the host evaluates whatever manifest a
+//! component ships.
 //!
 //! Failures of the outgoing request come back as an `internal` provider-error whose message
 //! carries the wasi:http error code (e.g. `ErrorCode::HttpRequestDenied`), so tests see exactly
@@ -58,6 +63,7 @@ mod component {
     struct Client {
         misbehave: String,
         base_url: String,
+        target: String,
     }
 
     /// Never created: `stream` is unsupported.
@@ -71,6 +77,7 @@ mod component {
             Ok(exports::Client::new(Client {
                 misbehave: text("misbehave").to_string(),
                 base_url: text("baseUrl").to_string(),
+                target: text("target").to_string(),
             }))
         }
 
@@ -87,6 +94,12 @@ mod component {
                     let (scheme, rest) = self.base_url.split_once("://").unwrap_or(("", ""));
                     let authority = rest.split('/').next().unwrap_or_default();
                     get(scheme, authority, "/huge").map(|n| answer(format!("read {n} bytes")))
+                }
+                "get" => {
+                    let (scheme, rest) = self.target.split_once("://").unwrap_or(("", ""));
+                    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                    let path = if path.is_empty() { "/" } else { path };
+                    get(scheme, authority, path).map(|n| answer(format!("read {n} bytes")))
                 }
                 "panic" => panic!("the misbehaving provider panics on purpose"),
                 other => Err(error(wit::ErrorKind::InvalidSettings, format!("unknown `{other}`"))),

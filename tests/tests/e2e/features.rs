@@ -7,10 +7,8 @@
 //! fields, so a passing round trip here means the wire body had the right shape.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use bedrock_gateway::types::*;
-use common::*;
 use serde_json::{Value, json};
 
 // ---------- helpers ----------

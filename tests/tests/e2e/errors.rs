@@ -2,11 +2,9 @@
 //! stable kind, with a cause and a solution; bad settings never reach the network.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use bedrock_emulator::Fault;
 use bedrock_gateway::types::*;
-use common::*;
 use serde_json::json;
 
 /// The kind each HTTP-level fault must map to.

@@ -3,14 +3,12 @@
 //! tool use and reasoning, time to first token, and clients that stop reading early.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use bedrock_emulator::{EmulatorConfig, Fault};
 use bedrock_gateway::HostConfig;
 use bedrock_gateway::types::*;
-use common::*;
 use serde_json::json;
 
 /// What the emulator answers to "hi" (the greeting echoes the prompt).

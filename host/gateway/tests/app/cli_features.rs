@@ -59,7 +59,7 @@ impl Setup {
     /// emulator keeps serving).
     async fn chat(&self, args: &[&str]) -> Output {
         let cache = std::env::temp_dir().join("bedrock-provider-test-cache");
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"));
+        let mut command = crate::common::gateway_command();
         command
             .arg("--settings")
             .arg(self.dir.join("settings.json"))
@@ -106,7 +106,7 @@ fn json_of(o: &Output) -> Value {
 }
 
 fn json_lines(o: &Output) -> Vec<Value> {
-    ok(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    crate::common::json_lines(&ok(o))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,9 @@
 //! (API keys). Every document comes back unless top-n says otherwise.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use bedrock_emulator::{DEMO_API_KEY, Emulator, EmulatorConfig, RecordedRequest};
 use bedrock_gateway::types::*;
-use common::*;
 use serde_json::{Value, json};
 
 const QUERY: &str = "What is the capital of France?";

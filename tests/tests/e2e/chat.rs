@@ -2,11 +2,9 @@
 //! signature by hand: model IDs with `:`, ARNs, session tokens, custom headers, API keys.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use bedrock_emulator::{DEMO_API_KEY, DEMO_SESSION_TOKEN, DEMO_TEMPORARY_ACCESS_KEY_ID};
 use bedrock_gateway::types::*;
-use common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! per part, and a failure mid-stream ends with the error and exit status 1.
 #![allow(clippy::unwrap_used)]
 
+use crate::common::json_lines;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -35,7 +36,7 @@ fn settings_file(emulator: &Emulator, name: &str, headers: Value) -> PathBuf {
 /// The binary with a shared compile cache and no AWS_* variables from the environment.
 fn gateway(settings: &PathBuf, args: &[&str]) -> Command {
     let cache = std::env::temp_dir().join("bedrock-gateway-cli-test-cache");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"));
+    let mut cmd = crate::common::gateway_command();
     cmd.env_clear()
         .arg("--cache-dir")
         .arg(cache)
@@ -127,9 +128,6 @@ async fn chat_stream_prints_the_first_token_before_the_stream_ends() {
 }
 
 /// The `--stream --json` lines as values.
-fn json_lines(stdout: &str) -> Vec<Value> {
-    stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stream_json_prints_one_object_per_part() {

@@ -3,8 +3,8 @@
 //! `RUST_LOG=trace`): no secret may appear on stdout or stderr.
 #![allow(clippy::unwrap_used)]
 
+use crate::common::{cache_dir, temp_dir};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bedrock_emulator::{Credential, Emulator, EmulatorConfig, Fault};
 use serde_json::{Value, json};
@@ -63,15 +63,6 @@ async fn emulator() -> Emulator {
 }
 
 /// A fresh directory for this test's settings files.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cli-secrets-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn cache_dir() -> PathBuf {
-    std::env::temp_dir().join("bedrock-gateway-test-cache")
-}
 
 /// Settings for the emulator with one of the three credential kinds and the secret header.
 fn settings(emulator: &Emulator, auth: &str, extra: Value) -> Value {
@@ -114,7 +105,7 @@ struct Run {
 /// Runs `bedrock-gateway -v --cache-dir .. [--settings FILE] <args>` with `RUST_LOG=trace` and
 /// the given AWS environment.
 fn run(label: &str, settings: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"));
+    let mut cmd = crate::common::gateway_command();
     cmd.arg("-v").arg("--cache-dir").arg(cache_dir());
     if let Some(path) = settings {
         cmd.arg("--settings").arg(path);
@@ -181,7 +172,7 @@ fn write(dir: &Path, name: &str, settings: &Value) -> PathBuf {
 /// Compiles the component into the cache once without trace logging (the compiler's trace
 /// output is enormous), so the runs below load it from the cache.
 fn warm_cache() {
-    let output = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"))
+    let output = crate::common::gateway_command()
         .arg("--cache-dir")
         .arg(cache_dir())
         .arg("schema")

@@ -4,9 +4,9 @@
 //! test run the binary.
 #![allow(clippy::unwrap_used)]
 
+use crate::common::{cache_dir, temp_dir};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,16 +27,6 @@ const NOVA: &str = "amazon.nova-lite-v1:0";
 const KEY: &str = "sk-gateway-test-key";
 
 // ---------- harness ----------
-
-fn cache_dir() -> PathBuf {
-    std::env::temp_dir().join("bedrock-provider-test-cache")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bedrock-serve-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// SigV4 settings pointing at the emulator, one attempt per call, merged with `extra`.
 fn settings_for(emulator: &Emulator, extra: Value) -> Value {
@@ -988,7 +978,7 @@ impl Process {
     }
 
     fn spawn_with_env(settings: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"))
+        let mut child = crate::common::gateway_command()
             .args([
                 "--settings",
                 settings.to_str().unwrap(),
@@ -1184,7 +1174,7 @@ async fn the_client_key_can_come_from_the_environment() {
 
 #[test]
 fn the_binary_refuses_an_exposed_listener_without_a_key() {
-    let output = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"))
+    let output = crate::common::gateway_command()
         .args(["serve", "--listen", "0.0.0.0:0"])
         .env_remove("BEDROCK_GATEWAY_API_KEY")
         .output()
@@ -1197,7 +1187,7 @@ fn the_binary_refuses_an_exposed_listener_without_a_key() {
 
 // ---------- the official OpenAI Python client ----------
 
-/// Runs host/tests/openai_client.py against the binary when the `openai` package is importable
+/// Runs host/gateway/tests/app/openai_client.py against the binary when the `openai` package is importable
 /// (`BEDROCK_GATEWAY_TEST_PYTHON` names the interpreter, default `python3`); skips otherwise.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_python_client_works_against_the_gateway() {
@@ -1216,7 +1206,7 @@ async fn the_openai_python_client_works_against_the_gateway() {
     let path = temp_dir("python").join("settings.json");
     write_settings(&path, &settings_for(&emulator, json!({})));
     let process = Process::spawn(&path, &["--api-key", KEY]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openai_client.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/app/openai_client.py");
     let base_url = format!("http://{}/v1", process.addr);
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)

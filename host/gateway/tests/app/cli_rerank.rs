@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use bedrock_emulator::{DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, Emulator, EmulatorConfig};
 use serde_json::{Value, json};
@@ -51,7 +51,7 @@ fn settings_file(emulator: &Emulator, name: &str, extra: Value) -> PathBuf {
 /// Runs `bedrock-gateway --settings FILE rerank ARGS... --query Q DOCS...`: (exit, stdout, stderr).
 async fn rerank(settings: &PathBuf, args: &[&str]) -> (i32, String, String) {
     let cache = std::env::temp_dir().join("bedrock-gateway-cli-test-cache");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bedrock-gateway"));
+    let mut cmd = crate::common::gateway_command();
     cmd.env_clear()
         .arg("--cache-dir")
         .arg(cache)

@@ -1,0 +1,12 @@
+//! The application end to end: the `bedrock-gateway` binary (CLI and `serve`) and the serve
+//! library, against the local Bedrock emulator. One test binary, so wasmtime is linked once.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod cli_features;
+mod cli_rerank;
+mod cli_secrets;
+mod cli_stream;
+mod serve;
+mod serve_load;
