@@ -21,7 +21,7 @@ use crate::region::{Partition, partition_of};
 use crate::transport::{Scheme, Timeouts};
 
 /// Every top-level settings key, as stored by the settings page.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "region",
     "accessKeyId",
     "secretAccessKey",
@@ -32,6 +32,7 @@ pub const KEYS: [&str; 14] = [
     "headers",
     "languageModel",
     "rerankingModel",
+    "embeddingModel",
     "rerankApi",
     "maxAttempts",
     "timeouts",
@@ -212,6 +213,8 @@ pub struct Settings {
     pub language_model: Option<ModelId>,
     /// The default re-ranking model.
     pub reranking_model: Option<ModelId>,
+    /// The default embedding model.
+    pub embedding_model: Option<ModelId>,
     /// The re-ranking API; `None` lets the caller choose.
     pub rerank_api: Option<RerankApi>,
     /// Attempts per call, first one included (1..=10).
@@ -237,6 +240,7 @@ impl fmt::Debug for Settings {
             .field("headers", &headers)
             .field("language_model", &self.language_model)
             .field("reranking_model", &self.reranking_model)
+            .field("embedding_model", &self.embedding_model)
             .field("rerank_api", &self.rerank_api)
             .field("max_attempts", &self.max_attempts)
             .field("timeouts", &self.timeouts)
@@ -279,6 +283,7 @@ impl Settings {
         let headers = parse_headers(&obj)?;
         let language_model = parse_model(&obj, "languageModel")?;
         let reranking_model = parse_model(&obj, "rerankingModel")?;
+        let embedding_model = parse_model(&obj, "embeddingModel")?;
         let rerank_api = match opt_str(&obj, "rerankApi")? {
             None => None,
             Some("rerank") => Some(RerankApi::Rerank),
@@ -338,6 +343,7 @@ impl Settings {
             headers,
             language_model,
             reranking_model,
+            embedding_model,
             rerank_api,
             max_attempts,
             timeouts,
@@ -1066,6 +1072,12 @@ pub const SCHEMA: &str = r#"{
       "description": "The default re-ranking model.",
       "examples": ["amazon-bedrock|cohere.rerank-v3-5:0", "amazon-bedrock|amazon.rerank-v1:0"]
     },
+    "embeddingModel": {
+      "type": "string",
+      "title": "Embedding Model",
+      "description": "The default embedding model.",
+      "examples": ["amazon-bedrock|amazon.titan-embed-text-v2:0", "amazon-bedrock|cohere.embed-v4:0"]
+    },
     "rerankApi": {
       "type": "string",
       "title": "Rerank API",
@@ -1145,7 +1157,8 @@ mod tests {
             "baseUrl": "https://ai-gateway.example.com/bedrock",
             "headers": {"X-Custom-Header": "custom-value"},
             "languageModel": "amazon-bedrock|anthropic.claude-sonnet-4-5-20250929-v1:0",
-            "rerankingModel": "amazon-bedrock|cohere.rerank-v3-5:0"
+            "rerankingModel": "amazon-bedrock|cohere.rerank-v3-5:0",
+            "embeddingModel": "amazon-bedrock|amazon.titan-embed-text-v2:0"
         }));
         assert_eq!(s.region, "us-east-1");
         assert_eq!(s.partition, Partition::Aws);
@@ -1174,6 +1187,7 @@ mod tests {
             "anthropic.claude-sonnet-4-5-20250929-v1:0"
         );
         assert_eq!(s.reranking_model.as_ref().unwrap().as_str(), "cohere.rerank-v3-5:0");
+        assert_eq!(s.embedding_model.as_ref().unwrap().as_str(), "amazon.titan-embed-text-v2:0");
         assert_eq!(s.rerank_api, None);
         assert_eq!(s.max_attempts, 3);
         assert_eq!(
@@ -1197,6 +1211,7 @@ mod tests {
             "headers": {},
             "languageModel": "amazon-bedrock|anthropic.claude-sonnet-4-5-20250929-v1:0",
             "rerankingModel": "",
+            "embeddingModel": "",
             "rerankApi": "rerank",
             "maxAttempts": 5,
             "timeouts": {"connectMs": 500, "totalMs": 2000},
@@ -1219,6 +1234,7 @@ mod tests {
             matches!(&s.auth, Auth::SigV4(c) if c.session_token.as_ref().map(Secret::expose) == Some(TOKEN))
         );
         assert_eq!(s.reranking_model, None);
+        assert_eq!(s.embedding_model, None);
         assert_eq!(s.rerank_api, Some(RerankApi::Rerank));
         assert_eq!(s.max_attempts, 5);
         assert_eq!(s.timeouts.connect_ms, 500);
@@ -1547,6 +1563,11 @@ mod tests {
                 with(base(), json!({"rerankingModel": "cohere rerank"})),
                 Some("rerankingModel"),
                 &["whitespace"],
+            ),
+            (
+                with(base(), json!({"embeddingModel": "openai|text-embedding-3-small"})),
+                Some("embeddingModel"),
+                &["`openai`"],
             ),
             // Enumerations and numbers.
             (with(base(), json!({"rerankApi": "bedrock"})), Some("rerankApi"), &["`bedrock`"]),

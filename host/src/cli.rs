@@ -589,6 +589,7 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             top_p: args.top_p,
             stop_sequences: args.stop.clone(),
             reasoning_budget: args.reasoning_budget,
+            reasoning_effort: None,
         },
         tools: args.tools.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
         tool_choice: args.tool_choice.clone(),
@@ -596,6 +597,7 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             .guardrail
             .clone()
             .map(|g| Guardrail { trace: args.guardrail_trace.clone(), ..g }),
+        response_format: None,
         provider_options: args.provider_options.clone(),
     }
 }

@@ -232,10 +232,12 @@ fn request(model: Option<&str>, prompt: &str) -> GenerateRequest {
             top_p: None,
             stop_sequences: vec![],
             reasoning_budget: None,
+            reasoning_effort: None,
         },
         tools: vec![],
         tool_choice: None,
         guardrail: None,
+        response_format: None,
         provider_options: None,
     }
 }

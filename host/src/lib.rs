@@ -13,8 +13,10 @@
 //!     model: None,
 //!     messages: vec![Message { role: Role::User, content: vec![ContentPart::Text("Hi".into())] }],
 //!     settings: InferenceSettings { max_tokens: Some(100), temperature: None, top_p: None,
-//!                                   stop_sequences: vec![], reasoning_budget: None },
-//!     tools: vec![], tool_choice: None, guardrail: None, provider_options: None,
+//!                                   stop_sequences: vec![], reasoning_budget: None,
+//!                                   reasoning_effort: None },
+//!     tools: vec![], tool_choice: None, guardrail: None, response_format: None,
+//!     provider_options: None,
 //! };
 //! match host.generate(settings, request).await {
 //!     Ok(answer) => println!("{}", answer.text),
@@ -46,8 +48,10 @@
 //!     model: Some("amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0".into()),
 //!     messages: vec![Message { role: Role::User, content: vec![question] }],
 //!     settings: InferenceSettings { max_tokens: Some(4096), temperature: None, top_p: None,
-//!                                   stop_sequences: vec![], reasoning_budget: Some(1024) },
+//!                                   stop_sequences: vec![], reasoning_budget: Some(1024),
+//!                                   reasoning_effort: None },
 //!     tools: vec![weather], tool_choice: Some(ToolChoice::Auto), guardrail: None,
+//!     response_format: None,
 //!     provider_options: None,
 //! };
 //! loop {

@@ -682,6 +682,7 @@ mod tests {
                 top_p: None,
                 stop_sequences: vec!["END".into()],
                 reasoning_budget: None,
+                reasoning_effort: None,
             },
             tools: vec![ToolDefinition {
                 name: "get_weather".into(),
@@ -691,6 +692,7 @@ mod tests {
             }],
             tool_choice: Some(ToolChoice::Tool("get_weather".into())),
             guardrail: None,
+            response_format: None,
             provider_options: Some("{}".into()),
         }
     }
