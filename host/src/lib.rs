@@ -101,12 +101,14 @@ pub mod types {
     // Listed rather than glob-imported: the generated module also holds linker plumbing
     // (a `Host` trait, `add_to_linker`) that is not part of this API.
     pub use crate::plugin::bindings::ai_gateway::provider::types::{
-        CachePoint, CheckReport, CitedText, ContentPart, Document, ErrorKind, Finish, FinishReason,
-        GenerateRequest, GenerateResponse, Guardrail, Image, InferenceSettings, MediaSource,
-        Message, ProviderError, Reasoning, ReasoningDelta, ReasoningText, RerankDocument,
-        RerankRequest, RerankResponse, RerankResult, ResponseMetadata, Role, S3Location,
-        StreamPart, TextDelta, ToolCall, ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition,
-        ToolResult, ToolResultContent, Usage, Warning,
+        CachePoint, CheckReport, CitedText, ContentPart, CountTokensResponse, Document, Effort,
+        EmbedInput, EmbedInputType, EmbedRequest, EmbedResponse, EmbedUsage, Embedding,
+        EmbeddingType, ErrorKind, Finish, FinishReason, GenerateRequest, GenerateResponse,
+        Guardrail, Image, InferenceSettings, JsonSchemaFormat, MediaSource, Message, ProviderError,
+        Reasoning, ReasoningDelta, ReasoningText, RerankDocument, RerankRequest, RerankResponse,
+        RerankResult, ResponseFormat, ResponseMetadata, Role, S3Location, StreamPart, TextDelta,
+        ToolCall, ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition, ToolResult,
+        ToolResultContent, Truncation, Usage, Warning,
     };
 
     /// The WIT name of an error kind, e.g. `invalid-settings`.

@@ -25,8 +25,8 @@ use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
 use crate::outbound::{self, HttpClient, InMemoryUpstream, OutboundHooks};
 use crate::policy::{Policy, Rules};
 use crate::types::{
-    CheckReport, ErrorKind, GenerateRequest, GenerateResponse, ProviderError, RerankRequest,
-    RerankResponse, StreamPart,
+    CheckReport, CountTokensResponse, EmbedRequest, EmbedResponse, ErrorKind, GenerateRequest,
+    GenerateResponse, ProviderError, RerankRequest, RerankResponse, StreamPart,
 };
 
 /// Bindings generated from `wit/provider.wit`; the public types are re-exported by
@@ -230,6 +230,33 @@ impl Host {
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_rerank(&mut call.store, client, &request)).await;
+        call.settle(outcome)
+    }
+
+    /// Embeds texts (and images, where the model takes them); the embeddings come back in
+    /// input order.
+    pub async fn embed(
+        &self,
+        settings_json: &str,
+        request: EmbedRequest,
+    ) -> Result<EmbedResponse, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_embed(&mut call.store, client, &request)).await;
+        call.settle(outcome)
+    }
+
+    /// Counts the input tokens a chat request would use, without generating.
+    pub async fn count_tokens(
+        &self,
+        settings_json: &str,
+        request: GenerateRequest,
+    ) -> Result<CountTokensResponse, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_count_tokens(&mut call.store, client, &request)).await;
         call.settle(outcome)
     }
 

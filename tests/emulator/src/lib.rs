@@ -43,6 +43,13 @@ mod validate;
 
 pub use faults::{Fault, Namespace, StreamFault};
 
+/// The float vector the emulator answers for an embedding input (a text, or an image's data
+/// URI), so tests can check that each input got its own vector, in order. Titan and Cohere
+/// derive it the same way; `normalize` is Titan's flag (Cohere vectors are unit length).
+pub fn expected_embedding(input: &str, dimensions: usize, normalize: bool) -> Vec<f64> {
+    embed::vector(input, dimensions, normalize)
+}
+
 /// The demo access key ID (the AWS documentation's example key).
 pub const DEMO_ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
 /// The demo secret access key (the AWS documentation's example secret).
