@@ -48,10 +48,10 @@ fn structured(model: &str, format: ResponseFormat) -> GenerateRequest {
 
 /// The keywords these tests' schemas use: a small validator, so a failure names the path.
 fn validate(value: &Value, schema: &Value, path: &str) -> Result<(), String> {
-    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-        if !options.contains(value) {
-            return Err(format!("{path}: {value} is not one of {options:?}"));
-        }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(value)
+    {
+        return Err(format!("{path}: {value} is not one of {options:?}"));
     }
     let kind = schema.get("type").and_then(Value::as_str);
     let ok = match kind {
@@ -66,12 +66,11 @@ fn validate(value: &Value, schema: &Value, path: &str) -> Result<(), String> {
     if !ok {
         return Err(format!("{path}: {value} is not of type {kind:?}"));
     }
-    if let Some(n) = value.as_f64() {
-        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m)
-            || schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m)
-        {
-            return Err(format!("{path}: {n} is out of range"));
-        }
+    if let Some(n) = value.as_f64()
+        && (schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m)
+            || schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m))
+    {
+        return Err(format!("{path}: {n} is out of range"));
     }
     if let Some(map) = value.as_object() {
         for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {

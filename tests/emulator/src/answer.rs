@@ -139,7 +139,19 @@ pub(crate) fn sample_for_schema(schema: &Value) -> Value {
     sample(schema, schema, 0)
 }
 
+/// A plausible string for a property name (the emulator's answers are about Paris).
+fn word_for(name: &str) -> &'static str {
+    let name = name.to_ascii_lowercase();
+    const WORDS: [(&str, &str); 4] =
+        [("country", "France"), ("language", "French"), ("river", "Seine"), ("currency", "EUR")];
+    WORDS.iter().find(|(key, _)| name.contains(key)).map_or("Paris", |(_, word)| word)
+}
+
 fn sample(schema: &Value, root: &Value, depth: usize) -> Value {
+    sample_named(schema, root, depth, "")
+}
+
+fn sample_named(schema: &Value, root: &Value, depth: usize, name: &str) -> Value {
     if depth > 32 {
         return Value::Null;
     }
@@ -174,7 +186,7 @@ fn sample(schema: &Value, root: &Value, depth: usize) -> Value {
             for name in required.into_iter().flatten().filter_map(Value::as_str) {
                 let prop =
                     schema.get("properties").and_then(|p| p.get(name)).unwrap_or(&Value::Null);
-                out.insert(name.to_string(), sample(prop, root, depth + 1));
+                out.insert(name.to_string(), sample_named(prop, root, depth + 1, name));
             }
             Value::Object(out)
         }
@@ -204,7 +216,7 @@ fn sample(schema: &Value, root: &Value, depth: usize) -> Value {
                 Some("date") => "2025-01-01".to_string(),
                 Some("email") => "paris@example.com".to_string(),
                 Some("uri") => "https://example.com/paris".to_string(),
-                _ => "Paris".to_string(),
+                _ => word_for(name).to_string(),
             };
             let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
             while text.chars().count() < min {
