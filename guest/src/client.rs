@@ -483,6 +483,14 @@ impl Client {
                     _ => {}
                 }
             }
+            if failure.is_none() && done.iter().any(Option::is_none) {
+                // A batch stops only at a failure; a request left without one was lost.
+                let lost = TransportError::Network {
+                    detail: "the transport returned no answer for a request".into(),
+                    before_response: true,
+                };
+                failure = Some((ProviderError::from(lost), true));
+            }
             let Some((error, before_response)) = failure else { continue };
             if attempt >= max_attempts || !retry::is_retryable(&error, before_response) {
                 return Err(retry::note_attempts(error, attempt));

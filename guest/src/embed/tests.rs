@@ -270,3 +270,33 @@ fn failures_are_mapped_and_name_the_embedding_model() {
 fn bits_pack_high_bit_first() {
     assert_eq!(pack_bits(&[1, 0, 0, 0, 0, 0, 0, 1, 1]), vec![0b1000_0001, 0b1000_0000]);
 }
+
+/// A transport that loses every request of a batch without reporting a failure.
+struct Losing;
+
+impl Transport for Losing {
+    fn send(
+        &self,
+        _: &crate::transport::HttpRequest,
+        _: &crate::transport::Timeouts,
+    ) -> std::result::Result<crate::transport::HttpResponse, crate::transport::TransportError> {
+        unreachable!("only send_all is used")
+    }
+
+    fn send_all(
+        &self,
+        requests: &[crate::transport::HttpRequest],
+        _: &crate::transport::Timeouts,
+        _: usize,
+        _: usize,
+    ) -> Vec<crate::transport::BatchResult> {
+        requests.iter().map(|_| None).collect()
+    }
+}
+
+#[test]
+fn a_lost_request_is_a_network_error_after_the_retries() {
+    let e = client().embed(&Losing, request("amazon.titan-embed-text-v2:0", texts(2))).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network);
+    assert!(e.message.contains("gave up after 3 attempts"), "{e:?}");
+}

@@ -626,3 +626,32 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod schema_samples {
+    use super::sample_for_schema;
+    use serde_json::json;
+
+    #[test]
+    fn samples_satisfy_the_constraints_they_meet() {
+        let schema = json!({"type": "object", "required": ["n", "x", "list", "code", "country", "maybe", "ref"],
+            "properties": {
+                "n": {"type": "integer", "exclusiveMinimum": 10, "maximum": 20},
+                "x": {"type": "number", "maximum": 0.5},
+                "list": {"type": "array", "items": {"type": "boolean"}, "minItems": 3},
+                "code": {"type": "string", "minLength": 7, "maxLength": 8},
+                "country": {"type": "string"},
+                "maybe": {"type": ["null", "string"], "format": "email"},
+                "ref": {"$ref": "#/definitions/day"}
+            },
+            "definitions": {"day": {"const": "monday"}}});
+        assert_eq!(
+            sample_for_schema(&schema),
+            json!({"n": 11, "x": 0.5, "list": [true, true, true], "code": "Parisss",
+                   "country": "France", "maybe": "paris@example.com", "ref": "monday"})
+        );
+        // Unresolvable or runaway references end instead of recursing forever.
+        let looping = json!({"$ref": "#"});
+        assert_eq!(sample_for_schema(&looping), serde_json::Value::Null);
+    }
+}
