@@ -468,3 +468,27 @@ async fn count_tokens_is_unsupported_for_models_that_cannot_count() {
         h.host.count_tokens(&h.fault("count-tokens-unsupported"), chat("Hi")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unsupported);
 }
+
+#[tokio::test]
+async fn the_largest_embedding_request_fits_the_sandbox() {
+    let h = Harness::start().await;
+    // 2048 inputs (the most per request) of 1536 floats: 22 Cohere calls, answered in waves.
+    let answer = h
+        .host
+        .embed(&h.settings(json!({})), embed("amazon-bedrock|cohere.embed-v4:0", texts(2048)))
+        .await
+        .unwrap();
+    assert_eq!(all_accepted(&h).len(), 22);
+    assert_eq!(answer.embeddings.len(), 2048);
+    assert_eq!(answer.dimensions, 1536);
+    let last = &answer.embeddings[2047];
+    assert_eq!(last.index, 2047);
+    let expected = expected_embedding("document number 2047", 1536, true);
+    assert!(close(last.float.as_ref().unwrap(), &expected));
+    let e = h
+        .host
+        .embed(&h.settings(json!({})), embed("amazon-bedrock|cohere.embed-v4:0", texts(2049)))
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::InvalidRequest, Some("inputs")));
+}

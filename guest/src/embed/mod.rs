@@ -1,6 +1,8 @@
 //! Embeddings through InvokeModel: one request becomes as many upstream calls as the model
 //! needs (Titan v2: one per text; Cohere: batches of 96), sent [`MAX_IN_FLIGHT`] at a time
-//! through [`crate::transport::Transport::send_all`], and the vectors come back in input order.
+//! through [`crate::transport::Transport::send_all`] in waves (64 Titan calls, 8 Cohere calls)
+//! whose answers are parsed before the next wave starts, and the vectors come back in input
+//! order.
 //!
 //! Limits are checked before anything is sent (`models`); usage is the sum of the
 //! `X-Amzn-Bedrock-Input-Token-Count` headers (Titan's `inputTextTokenCount` when a header is
@@ -56,38 +58,45 @@ pub(crate) fn embed(
     let plan = models::plan(family, &request, &extra, &mut warnings)?;
     let ctx = client.error_context(&model, Operation::Embed);
     let accept = vec![("accept".to_string(), "application/json".to_string())];
-    let received = client.send_many(
-        transport,
-        &ctx,
-        plan.calls.len(),
-        &|i, time| {
-            client.model_request(&model, "invoke", accept.clone(), plan.calls[i].body.clone(), time)
-        },
-        MAX_IN_FLIGHT,
-        MAX_BODY_BYTES,
-    )?;
-
     let mut slots: Vec<Option<Embedding>> = request.inputs.iter().map(|_| None).collect();
     let mut input_tokens = 0u64;
     let mut usage_missing = 0;
     let mut first_request_id = None;
-    for (call, response) in plan.calls.iter().zip(&received) {
-        let request_id = response.header("x-amzn-requestid").map(str::to_string);
-        if first_request_id.is_none() {
-            first_request_id.clone_from(&request_id);
-        }
-        let (embeddings, body_tokens) =
-            models::parse(family, &response.body, &call.indices, &plan, &request_id)?;
-        let header_tokens = response
-            .header("x-amzn-bedrock-input-token-count")
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        match header_tokens.or(body_tokens) {
-            Some(n) => input_tokens += n,
-            None => usage_missing += 1,
-        }
-        for embedding in embeddings {
-            if let Some(slot) = slots.get_mut(embedding.index as usize) {
-                *slot = Some(embedding);
+    // Answers are parsed wave by wave so that only one wave's bodies are held at once: 96
+    // Cohere vectors of 1536 floats are about 1.5 MB of JSON, and the sandbox has 64 MiB.
+    let wave = match family {
+        Family::TitanV2 => MAX_IN_FLIGHT * 8,
+        Family::CohereV3 | Family::CohereV4 => MAX_IN_FLIGHT,
+    };
+    for calls in plan.calls.chunks(wave) {
+        let received = client.send_many(
+            transport,
+            &ctx,
+            calls.len(),
+            &|i, time| {
+                client.model_request(&model, "invoke", accept.clone(), calls[i].body.clone(), time)
+            },
+            MAX_IN_FLIGHT,
+            MAX_BODY_BYTES,
+        )?;
+        for (call, response) in calls.iter().zip(received) {
+            let request_id = response.header("x-amzn-requestid").map(str::to_string);
+            if first_request_id.is_none() {
+                first_request_id.clone_from(&request_id);
+            }
+            let (embeddings, body_tokens) =
+                models::parse(family, &response.body, &call.indices, &plan, &request_id)?;
+            let header_tokens = response
+                .header("x-amzn-bedrock-input-token-count")
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            match header_tokens.or(body_tokens) {
+                Some(n) => input_tokens += n,
+                None => usage_missing += 1,
+            }
+            for embedding in embeddings {
+                if let Some(slot) = slots.get_mut(embedding.index as usize) {
+                    *slot = Some(embedding);
+                }
             }
         }
     }
