@@ -177,6 +177,63 @@ pub struct InferenceSettings {
     pub stop_sequences: Vec<String>,
     /// Extended reasoning budget (≥ 1024).
     pub reasoning_budget: Option<u32>,
+    /// Reasoning effort level.
+    pub reasoning_effort: Option<Effort>,
+}
+
+/// A reasoning effort level, lowest to highest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Effort {
+    /// As little as the model allows.
+    Minimal,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Above high.
+    Xhigh,
+    /// The most the model offers.
+    Max,
+}
+
+impl Effort {
+    /// The kebab-case WIT name, which is also Bedrock's `outputConfig.effort` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Xhigh => "xhigh",
+            Self::Max => "max",
+        }
+    }
+}
+
+/// A JSON Schema the answer must conform to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonSchemaFormat {
+    /// Schema name.
+    pub name: String,
+    /// What the answer is.
+    pub description: Option<String>,
+    /// JSON Schema text.
+    pub schema_json: String,
+    /// Enforce while generating where possible.
+    pub strict: bool,
+}
+
+/// The form of the answer's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseFormat {
+    /// Free text.
+    Text,
+    /// JSON conforming to a schema.
+    JsonSchema(JsonSchemaFormat),
+    /// Any JSON object.
+    JsonObject,
 }
 
 /// A tool the model may call.
@@ -231,6 +288,8 @@ pub struct GenerateRequest {
     pub tool_choice: Option<ToolChoice>,
     /// Guardrail.
     pub guardrail: Option<Guardrail>,
+    /// Answer format; `None` means free text.
+    pub response_format: Option<ResponseFormat>,
     /// Provider options JSON object text.
     pub provider_options: Option<String>,
 }
@@ -433,6 +492,131 @@ pub struct RerankResult {
 pub struct RerankResponse {
     /// Most relevant first.
     pub results: Vec<RerankResult>,
+    /// Upstream facts.
+    pub metadata: ResponseMetadata,
+    /// Notices.
+    pub warnings: Vec<Warning>,
+}
+
+/// What embeddings will be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbedInputType {
+    /// Stored documents.
+    SearchDocument,
+    /// Search queries.
+    SearchQuery,
+    /// Classifier input.
+    Classification,
+    /// Clustering input.
+    Clustering,
+}
+
+/// A vector number format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmbeddingType {
+    /// f32 per dimension.
+    Float,
+    /// i8 per dimension.
+    Int8,
+    /// u8 per dimension.
+    Uint8,
+    /// Packed bits as i8 (unsigned value minus 128).
+    Binary,
+    /// Packed bits as u8, first dimension in the high bit.
+    Ubinary,
+}
+
+impl EmbeddingType {
+    /// The name Cohere and Titan use on the wire (also the WIT name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Float => "float",
+            Self::Int8 => "int8",
+            Self::Uint8 => "uint8",
+            Self::Binary => "binary",
+            Self::Ubinary => "ubinary",
+        }
+    }
+}
+
+/// What to do with over-long inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truncation {
+    /// Fail.
+    None,
+    /// Drop the beginning.
+    Start,
+    /// Drop the end.
+    End,
+}
+
+/// One thing to embed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmbedInput {
+    /// Text.
+    Text(String),
+    /// An image.
+    Image(Image),
+}
+
+/// An embedding request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EmbedRequest {
+    /// Model spec; `None` means the settings' embedding model.
+    pub model: Option<String>,
+    /// Inputs, in order.
+    pub inputs: Vec<EmbedInput>,
+    /// Intended use.
+    pub input_type: Option<EmbedInputType>,
+    /// Vector length.
+    pub dimensions: Option<u32>,
+    /// Unit-length vectors.
+    pub normalize: Option<bool>,
+    /// Formats; empty means float.
+    pub embedding_types: Vec<EmbeddingType>,
+    /// Over-long inputs.
+    pub truncation: Option<Truncation>,
+    /// Provider options JSON object text.
+    pub provider_options: Option<String>,
+}
+
+/// The vectors of one input.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Embedding {
+    /// Input position.
+    pub index: u32,
+    /// Floats.
+    pub float: Option<Vec<f32>>,
+    /// Signed bytes.
+    pub int8: Option<Vec<i8>>,
+    /// Unsigned bytes.
+    pub uint8: Option<Vec<u8>>,
+    /// Packed bits, signed.
+    pub binary: Option<Vec<i8>>,
+    /// Packed bits, unsigned.
+    pub ubinary: Option<Vec<u8>>,
+}
+
+/// Embeddings in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedResponse {
+    /// One per input.
+    pub embeddings: Vec<Embedding>,
+    /// Vector length.
+    pub dimensions: u32,
+    /// Input tokens over every upstream call.
+    pub input_tokens: u64,
+    /// Upstream facts.
+    pub metadata: ResponseMetadata,
+    /// Notices.
+    pub warnings: Vec<Warning>,
+}
+
+/// A token count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountTokensResponse {
+    /// Input tokens.
+    pub input_tokens: u64,
     /// Upstream facts.
     pub metadata: ResponseMetadata,
     /// Notices.

@@ -16,7 +16,10 @@ use crate::model_id::{self, ModelId};
 use crate::retry::{self, Deadline, DeadlineBody, Jitter};
 use crate::settings::{Auth, Endpoint, InferenceProfileMode, Settings};
 use crate::stream;
-use crate::transport::{HttpRequest, HttpResponse, TimeoutPhase, Transport, TransportError};
+use crate::structured;
+use crate::transport::{
+    HttpRequest, HttpResponse, Received, TimeoutPhase, Transport, TransportError,
+};
 
 pub use crate::stream::ChatStream;
 
@@ -58,6 +61,13 @@ impl Client {
         Ok(Client { settings: Settings::parse(settings_json)?, pause: std::thread::sleep })
     }
 
+    /// Replaces how the retry loop waits (tests record the pauses instead of sleeping).
+    #[cfg(test)]
+    pub(crate) fn with_pause(mut self, pause: fn(Duration)) -> Self {
+        self.pause = pause;
+        self
+    }
+
     /// The validated settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -73,13 +83,18 @@ impl Client {
         self.with_profile_fallback(model, |model, deadline| {
             let built = converse::build_request(&request, model.as_str())?;
             let ctx = self.error_context(model, Operation::Converse);
-            let sent = self.send(transport, &ctx, deadline, &|time| {
-                self.runtime_request(model, "converse", built.body.clone(), time)
-            })?;
+            let sent = self
+                .send(transport, &ctx, deadline, &|time| {
+                    self.runtime_request(model, "converse", built.body.clone(), time)
+                })
+                .map_err(|e| refine(e, &built))?;
             let mut response = sent.response;
             let request_id = request_id(&response);
             let body = response.read_to_end(MAX_BODY_BYTES).map_err(ProviderError::from)?;
             let mut answer = converse::parse_response(&body, model.as_str(), request_id)?;
+            if let Some(tool) = &built.synthetic_tool {
+                structured::rewrite_response(&mut answer, tool);
+            }
             let mut warnings = built.warnings;
             warnings.extend(sent.warnings);
             warnings.append(&mut answer.warnings);
@@ -103,9 +118,11 @@ impl Client {
         self.with_profile_fallback(model, |model, deadline| {
             let built = converse::build_request(&request, model.as_str())?;
             let ctx = self.error_context(model, Operation::ConverseStream);
-            let sent = self.send(transport, &ctx, deadline, &|time| {
-                self.runtime_request(model, "converse-stream", built.body.clone(), time)
-            })?;
+            let sent = self
+                .send(transport, &ctx, deadline, &|time| {
+                    self.runtime_request(model, "converse-stream", built.body.clone(), time)
+                })
+                .map_err(|e| refine(e, &built))?;
             let mut response = sent.response;
             let is_event_stream = response
                 .header("content-type")
@@ -133,7 +150,10 @@ impl Client {
             };
             let mut warnings = built.warnings;
             warnings.extend(sent.warnings);
-            Ok(stream::ChatStream::new(response.body, metadata, ctx).with_warnings(warnings))
+            let filter = built.synthetic_tool.map(structured::StreamFilter::new);
+            Ok(stream::ChatStream::new(response.body, metadata, ctx)
+                .with_warnings(warnings)
+                .with_filter(filter))
         })
         .map(|(stream, warning)| stream.with_warnings(warning))
     }
@@ -145,6 +165,73 @@ impl Client {
         request: RerankRequest,
     ) -> Result<RerankResponse> {
         crate::rerank::rerank(self, transport, request)
+    }
+
+    /// Embeds texts and images (see `embed`).
+    pub fn embed(&self, transport: &dyn Transport, request: EmbedRequest) -> Result<EmbedResponse> {
+        crate::embed::embed(self, transport, request)
+    }
+
+    /// CountTokens: the input tokens `generate` would use for `request`, counted by Bedrock.
+    ///
+    /// The body is the Converse body `generate` would send, cut to the members CountTokens
+    /// takes. Inference profiles are counted with their base model: CountTokens refuses
+    /// profile IDs, and the count does not depend on the route.
+    pub fn count_tokens(
+        &self,
+        transport: &dyn Transport,
+        request: GenerateRequest,
+    ) -> Result<CountTokensResponse> {
+        let model = self.language_model(request.model.as_deref())?;
+        let model = match (model.kind(), model.base_model_id()) {
+            (model_id::ModelKind::InferenceProfile { .. }, Some(base)) => model_id::parse_id(base)?,
+            _ => model,
+        };
+        let built = converse::build_request(&request, model.as_str())?;
+        let (body, left_out) = converse::count_tokens_body(&built.body)?;
+        let mut warnings = built.warnings.clone();
+        if !left_out.is_empty() {
+            warnings.push(Warning::new(
+                "not-counted",
+                "The response format and reasoning effort (outputConfig) are not counted: \
+                 CountTokens does not take them, though the model may add tokens for them.",
+            ));
+        }
+        let ctx = self.error_context(&model, Operation::CountTokens);
+        let sent = self
+            .send(transport, &ctx, self.deadline(), &|time| {
+                self.runtime_request(&model, "count-tokens", body.clone(), time)
+            })
+            .map_err(|e| refine(e, &built))?;
+        warnings.extend(sent.warnings);
+        let mut response = sent.response;
+        let request_id = request_id(&response);
+        let raw = response.read_to_end(MAX_ERROR_BODY_BYTES).map_err(ProviderError::from)?;
+        let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| {
+            errors::invalid_response(
+                format!("The CountTokens answer is not JSON ({e})."),
+                request_id.clone(),
+            )
+        })?;
+        if let Some(type_name) = value.pointer("/Output/__type").and_then(|t| t.as_str()) {
+            return Err(errors::wrong_route(type_name, request_id));
+        }
+        let Some(input_tokens) = value.get("inputTokens").and_then(serde_json::Value::as_u64)
+        else {
+            return Err(errors::invalid_response(
+                "The CountTokens answer has no `inputTokens` number.",
+                request_id,
+            ));
+        };
+        Ok(CountTokensResponse {
+            input_tokens,
+            metadata: ResponseMetadata {
+                model: model.as_str().to_string(),
+                request_id,
+                latency_ms: None,
+            },
+            warnings,
+        })
     }
 
     /// Tests the configuration: one minimal Converse call to the language model.
@@ -240,9 +327,7 @@ impl Client {
         body: Vec<u8>,
         time: SystemTime,
     ) -> Result<HttpRequest> {
-        let endpoint = self.settings.runtime_endpoint();
-        let path = endpoint.path(&format!("/model/{}/{operation}", model.path_label()));
-        self.signed_request(&endpoint, path, vec![], body, time)
+        self.model_request(model, operation, vec![], body, time)
     }
 
     /// Builds and signs a request, then adds the unsigned headers. `extra` headers are signed.
@@ -348,6 +433,123 @@ impl Client {
                 return Err(retry::note_attempts(error, attempt));
             }
             (self.pause)(delay);
+        }
+    }
+}
+
+/// Points an error about the natively sent response schema at the schema keyword at fault.
+fn refine(error: ProviderError, built: &converse::BuiltRequest) -> ProviderError {
+    match &built.native_schema {
+        Some(schema) => structured::refine_error(error, schema),
+        None => error,
+    }
+}
+
+impl Client {
+    /// Sends `count` requests (request `i` built by `build(i, time)`, re-signed per attempt),
+    /// at most `max_in_flight` at a time, and returns the 2xx responses in order.
+    ///
+    /// The first failure stops the round (see [`Transport::send_all`]). A retryable one starts
+    /// another round, after the usual backoff, for every request without an answer yet; any
+    /// other failure, or running out of attempts or time, fails the whole call with it.
+    pub(crate) fn send_many(
+        &self,
+        transport: &dyn Transport,
+        ctx: &ErrorContext,
+        count: usize,
+        build: &dyn Fn(usize, SystemTime) -> Result<HttpRequest>,
+        max_in_flight: usize,
+        body_limit: usize,
+    ) -> Result<Vec<Received>> {
+        let deadline = self.deadline();
+        let max_attempts = self.settings.max_attempts.max(1);
+        let mut jitter = Jitter::from_clock();
+        let mut done: Vec<Option<Received>> = (0..count).map(|_| None).collect();
+        let mut attempt = 0;
+        loop {
+            if deadline.expired() {
+                let error = ProviderError::from(TransportError::Timeout(TimeoutPhase::Total));
+                return Err(retry::note_attempts(error, attempt));
+            }
+            attempt += 1;
+            let pending: Vec<usize> = (0..count).filter(|&i| done[i].is_none()).collect();
+            if pending.is_empty() {
+                return Ok(done.into_iter().flatten().collect());
+            }
+            let time = SystemTime::now();
+            let requests =
+                pending.iter().map(|&i| build(i, time)).collect::<Result<Vec<HttpRequest>>>()?;
+            let timeouts = deadline.clamp(&self.settings.timeouts);
+            let results = transport.send_all(&requests, &timeouts, max_in_flight, body_limit);
+            let mut failure = None;
+            for (&i, result) in pending.iter().zip(results) {
+                match result {
+                    Some(Ok(received)) if received.is_success() => done[i] = Some(received),
+                    Some(Ok(received)) if failure.is_none() => {
+                        let error = errors::from_http(
+                            received.status,
+                            &received.headers,
+                            &received.body,
+                            ctx,
+                        );
+                        failure = Some((error, true));
+                    }
+                    Some(Err(e)) if failure.is_none() => {
+                        let before = matches!(
+                            e,
+                            TransportError::Network { before_response: true, .. }
+                                | TransportError::Timeout(TimeoutPhase::Connect)
+                        );
+                        failure = Some((ProviderError::from(e), before));
+                    }
+                    _ => {}
+                }
+            }
+            if failure.is_none() && done.iter().any(Option::is_none) {
+                // A batch stops only at a failure; a request left without one was lost.
+                let lost = TransportError::Network {
+                    detail: "the transport returned no answer for a request".into(),
+                    before_response: true,
+                };
+                failure = Some((ProviderError::from(lost), true));
+            }
+            let Some((error, before_response)) = failure else { continue };
+            if attempt >= max_attempts || !retry::is_retryable(&error, before_response) {
+                return Err(retry::note_attempts(error, attempt));
+            }
+            let delay = retry::backoff(attempt, error.retry_after_ms, jitter.unit());
+            if delay >= deadline.remaining() {
+                return Err(retry::note_attempts(error, attempt));
+            }
+            (self.pause)(delay);
+        }
+    }
+
+    /// A signed POST to `/model/{id}/{operation}` with extra signed headers.
+    pub(crate) fn model_request(
+        &self,
+        model: &ModelId,
+        operation: &str,
+        extra: Vec<(String, String)>,
+        body: Vec<u8>,
+        time: SystemTime,
+    ) -> Result<HttpRequest> {
+        let endpoint = self.settings.runtime_endpoint();
+        let path = endpoint.path(&format!("/model/{}/{operation}", model.path_label()));
+        self.signed_request(&endpoint, path, extra, body, time)
+    }
+
+    /// The settings' embedding model, or the request's.
+    pub(crate) fn embedding_model(&self, spec: Option<&str>) -> Result<ModelId> {
+        match spec {
+            Some(spec) => model_id::parse_spec(spec).map_err(|e| e.with_field("model")),
+            None => self.settings.embedding_model.clone().ok_or_else(|| {
+                ProviderError::settings(
+                    "embeddingModel",
+                    "No embedding model is configured and the request names none.",
+                    "Set `embeddingModel`, e.g. `amazon-bedrock|amazon.titan-embed-text-v2:0`, or pass a model with the request.",
+                )
+            }),
         }
     }
 }

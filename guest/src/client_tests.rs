@@ -513,3 +513,145 @@ fn a_stream_is_cut_at_the_total_deadline() {
     // The stream stays failed, and next-batch says the same.
     assert_total_timeout(&s.next_batch(8).unwrap_err());
 }
+
+// ---- structured output, token counting ----
+
+fn json_schema(schema: &str) -> ResponseFormat {
+    ResponseFormat::JsonSchema(JsonSchemaFormat {
+        name: "answer".into(),
+        description: None,
+        schema_json: schema.into(),
+        strict: true,
+    })
+}
+
+const TOOL_ANSWER: &str = r#"{"metrics":{"latencyMs":9},"output":{"message":{"content":[{"toolUse":{"toolUseId":"tooluse_1","name":"json_response","input":{"city":"Paris"}}}],"role":"assistant"}},"stopReason":"tool_use","usage":{"inputTokens":12,"outputTokens":4,"totalTokens":16}}"#;
+
+#[test]
+fn the_forced_tool_answer_arrives_as_text() {
+    let t = MockTransport::new([Canned::json(200, TOOL_ANSWER)]);
+    let request = GenerateRequest {
+        model: Some("amazon-bedrock|amazon.nova-lite-v1:0".into()),
+        response_format: Some(json_schema(
+            r#"{"type":"object","properties":{"city":{"type":"string"}}}"#,
+        )),
+        ..chat("Capital of France?")
+    };
+    let answer = client(SIGV4).generate(&t, request).unwrap();
+    assert_eq!(answer.text, r#"{"city":"Paris"}"#);
+    assert_eq!(answer.finish_reason, FinishReason::Stop);
+    assert!(!answer.content.iter().any(|p| matches!(p, ContentPart::ToolCall(_))));
+    assert!(answer.warnings.iter().any(|w| w.code == "structured-output-tool"));
+}
+
+#[test]
+fn the_forced_tool_stream_arrives_as_text_deltas() {
+    use crate::stream::testing::converse_body;
+    let body = converse_body(&[
+        r#"{"messageStart":{"role":"assistant"}}"#,
+        r#"{"contentBlockStart":{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"tooluse_1","name":"json_response"}}}}"#,
+        r#"{"contentBlockDelta":{"contentBlockIndex":0,"delta":{"toolUse":{"input":"{\"city\":"}}}}"#,
+        r#"{"contentBlockDelta":{"contentBlockIndex":0,"delta":{"toolUse":{"input":"\"Paris\"}"}}}}"#,
+        r#"{"contentBlockStop":{"contentBlockIndex":0}}"#,
+        r#"{"messageStop":{"stopReason":"tool_use"}}"#,
+        r#"{"metadata":{"usage":{"inputTokens":1,"outputTokens":2,"totalTokens":3},"metrics":{"latencyMs":1}}}"#,
+    ]);
+    let t = MockTransport::new([Canned::Response {
+        status: 200,
+        headers: vec![("content-type".into(), "application/vnd.amazon.eventstream".into())],
+        chunks: vec![body],
+    }]);
+    let request = GenerateRequest {
+        model: Some("amazon-bedrock|amazon.nova-lite-v1:0".into()),
+        response_format: Some(ResponseFormat::JsonObject),
+        ..chat("Capital of France?")
+    };
+    let mut stream = client(SIGV4).stream(&t, request).unwrap();
+    let mut parts = Vec::new();
+    while let Some(part) = stream.next().unwrap() {
+        parts.push(part);
+    }
+    let text: String = parts
+        .iter()
+        .filter_map(|p| match p {
+            StreamPart::TextDelta { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(text, r#"{"city":"Paris"}"#);
+    assert!(!parts.iter().any(|p| matches!(
+        p,
+        StreamPart::ToolCallStart { .. }
+            | StreamPart::ToolCallDelta { .. }
+            | StreamPart::ToolCallEnd(_)
+    )));
+    assert!(
+        parts.iter().any(|p| matches!(p, StreamPart::Finish(f) if f.reason == FinishReason::Stop))
+    );
+    assert!(
+        parts
+            .iter()
+            .any(|p| matches!(p, StreamPart::Warning(w) if w.code == "structured-output-tool"))
+    );
+}
+
+#[test]
+fn a_refused_schema_keyword_names_its_path() {
+    let refused = error(
+        400,
+        "ValidationException",
+        "The model returned the following errors: output_config.format.schema: For 'array' type, property 'maxItems' is not supported",
+    );
+    let t = MockTransport::new([refused]);
+    let request = GenerateRequest {
+        response_format: Some(json_schema(
+            r#"{"type":"object","properties":{"tags":{"type":"array","maxItems":2}}}"#,
+        )),
+        ..chat("Tags?")
+    };
+    let e = client(SIGV4).generate(&t, request).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidRequest);
+    assert_eq!(e.field.as_deref(), Some("responseFormat.schema.properties.tags.maxItems"));
+    assert!(e.cause.unwrap().contains("maxItems"));
+}
+
+#[test]
+fn count_tokens_sends_the_countable_members_to_the_base_model() {
+    let t = MockTransport::new([
+        Canned::json(200, r#"{"inputTokens":42}"#).with_header("x-amzn-RequestId", "req-count")
+    ]);
+    let request = GenerateRequest {
+        response_format: Some(json_schema(r#"{"type":"object"}"#)),
+        ..chat("How many tokens?")
+    };
+    let count = client(SIGV4).count_tokens(&t, request).unwrap();
+    assert_eq!(count.input_tokens, 42);
+    assert_eq!(count.metadata.request_id.as_deref(), Some("req-count"));
+    assert_eq!(count.metadata.model, "anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert!(count.warnings.iter().any(|w| w.code == "not-counted"));
+    let sent = t.sent.borrow();
+    assert_eq!(sent[0].path, "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens");
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"input": {"converse": {"messages": [
+            {"role": "user", "content": [{"text": "How many tokens?"}]}
+        ]}}})
+    );
+}
+
+#[test]
+fn count_tokens_for_a_model_that_cannot_count_is_unsupported() {
+    let refused =
+        error(400, "ValidationException", "The provided model doesn't support counting tokens.");
+    let t = MockTransport::new([refused]);
+    let request = GenerateRequest { model: Some("amazon.nova-lite-v1:0".into()), ..chat("Hi") };
+    let e = client(SIGV4).count_tokens(&t, request).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert!(!e.retryable);
+    assert!(e.cause.unwrap().contains("amazon.nova-lite-v1:0"));
+    assert!(e.solution.unwrap().contains("not available for this model"));
+    let t = MockTransport::new([Canned::json(200, r#"{"tokens":1}"#)]);
+    let e = client(SIGV4).count_tokens(&t, chat("Hi")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidResponse);
+}

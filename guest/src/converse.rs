@@ -9,6 +9,8 @@
 //! - `setting-changed`: a setting was added or translated (e.g. `maxTokens` raised for thinking).
 //! - `tool-choice-unsupported`: tool choice `none` with tool history; Bedrock cannot forbid calls.
 //! - `content-skipped`: a response content block of an unknown kind was left out.
+//! - `structured-output-tool`: the response format was obtained through a forced tool call
+//!   (see `structured`).
 //!
 //! Cited text in assistant history is sent back as plain `text`: `citationsContent` is a
 //! response shape whose acceptance in requests depends on the model and on the cited documents
@@ -25,7 +27,8 @@ mod request_tests;
 #[cfg(test)]
 mod response_tests;
 
-pub use request::{BuiltRequest, build_request};
+pub(crate) use checks::is_tool_name;
+pub use request::{BuiltRequest, build_request, count_tokens_body};
 pub use response::parse_response;
 
 use crate::api::{FinishReason, Usage};

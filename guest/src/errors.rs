@@ -28,6 +28,10 @@ pub enum Operation {
     RerankInvokeModel,
     /// POST /rerank on the agent runtime
     Rerank,
+    /// POST /model/{id}/invoke with an embedding model's native body.
+    Embed,
+    /// POST /model/{id}/count-tokens
+    CountTokens,
 }
 
 impl Operation {

@@ -7,9 +7,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod capabilities;
 pub mod client;
 pub mod converse;
 pub mod diagnose;
+pub mod embed;
 pub mod error;
 pub mod errors;
 // The provider manifest's renderer; the component does not need it.
@@ -21,6 +23,7 @@ pub mod rerank;
 pub mod retry;
 pub mod settings;
 pub mod stream;
+pub mod structured;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
@@ -102,6 +105,27 @@ mod component {
             self.0.rerank(&WasiTransport, rerank_in(request)).map(rerank_out).map_err(error_out)
         }
 
+        fn embed(
+            &self,
+            request: wit::EmbedRequest,
+        ) -> Result<wit::EmbedResponse, wit::ProviderError> {
+            self.0.embed(&WasiTransport, embed_in(request)).map(embed_out).map_err(error_out)
+        }
+
+        fn count_tokens(
+            &self,
+            request: wit::GenerateRequest,
+        ) -> Result<wit::CountTokensResponse, wit::ProviderError> {
+            self.0
+                .count_tokens(&WasiTransport, generate_in(request))
+                .map(|c| wit::CountTokensResponse {
+                    input_tokens: c.input_tokens,
+                    metadata: metadata_out(c.metadata),
+                    warnings: c.warnings.into_iter().map(warning_out).collect(),
+                })
+                .map_err(error_out)
+        }
+
         fn check(&self) -> Result<wit::CheckReport, wit::ProviderError> {
             self.0.check(&WasiTransport).map(check_out).map_err(error_out)
         }
@@ -136,6 +160,14 @@ mod component {
                 top_p: r.settings.top_p,
                 stop_sequences: r.settings.stop_sequences,
                 reasoning_budget: r.settings.reasoning_budget,
+                reasoning_effort: r.settings.reasoning_effort.map(|e| match e {
+                    wit::Effort::Minimal => api::Effort::Minimal,
+                    wit::Effort::Low => api::Effort::Low,
+                    wit::Effort::Medium => api::Effort::Medium,
+                    wit::Effort::High => api::Effort::High,
+                    wit::Effort::Xhigh => api::Effort::Xhigh,
+                    wit::Effort::Max => api::Effort::Max,
+                }),
             },
             tools: r
                 .tools
@@ -157,6 +189,60 @@ mod component {
                 identifier: g.identifier,
                 version: g.version,
                 trace: g.trace,
+            }),
+            response_format: r.response_format.map(|f| match f {
+                wit::ResponseFormat::Text => api::ResponseFormat::Text,
+                wit::ResponseFormat::JsonObject => api::ResponseFormat::JsonObject,
+                wit::ResponseFormat::JsonSchema(s) => {
+                    api::ResponseFormat::JsonSchema(api::JsonSchemaFormat {
+                        name: s.name,
+                        description: s.description,
+                        schema_json: s.schema_json,
+                        strict: s.strict,
+                    })
+                }
+            }),
+            provider_options: r.provider_options,
+        }
+    }
+
+    fn embed_in(r: wit::EmbedRequest) -> api::EmbedRequest {
+        api::EmbedRequest {
+            model: r.model,
+            inputs: r
+                .inputs
+                .into_iter()
+                .map(|i| match i {
+                    wit::EmbedInput::Text(t) => api::EmbedInput::Text(t),
+                    wit::EmbedInput::Image(i) => api::EmbedInput::Image(api::Image {
+                        format: i.format,
+                        source: media_in(i.source),
+                    }),
+                })
+                .collect(),
+            input_type: r.input_type.map(|t| match t {
+                wit::EmbedInputType::SearchDocument => api::EmbedInputType::SearchDocument,
+                wit::EmbedInputType::SearchQuery => api::EmbedInputType::SearchQuery,
+                wit::EmbedInputType::Classification => api::EmbedInputType::Classification,
+                wit::EmbedInputType::Clustering => api::EmbedInputType::Clustering,
+            }),
+            dimensions: r.dimensions,
+            normalize: r.normalize,
+            embedding_types: r
+                .embedding_types
+                .into_iter()
+                .map(|t| match t {
+                    wit::EmbeddingType::Float => api::EmbeddingType::Float,
+                    wit::EmbeddingType::Int8 => api::EmbeddingType::Int8,
+                    wit::EmbeddingType::Uint8 => api::EmbeddingType::Uint8,
+                    wit::EmbeddingType::Binary => api::EmbeddingType::Binary,
+                    wit::EmbeddingType::Ubinary => api::EmbeddingType::Ubinary,
+                })
+                .collect(),
+            truncation: r.truncation.map(|t| match t {
+                wit::Truncation::None => api::Truncation::None,
+                wit::Truncation::Start => api::Truncation::Start,
+                wit::Truncation::End => api::Truncation::End,
             }),
             provider_options: r.provider_options,
         }
@@ -439,6 +525,27 @@ mod component {
                     },
                 })
                 .collect(),
+            metadata: metadata_out(r.metadata),
+            warnings: r.warnings.into_iter().map(warning_out).collect(),
+        }
+    }
+
+    fn embed_out(r: api::EmbedResponse) -> wit::EmbedResponse {
+        wit::EmbedResponse {
+            embeddings: r
+                .embeddings
+                .into_iter()
+                .map(|e| wit::Embedding {
+                    index: e.index,
+                    float: e.float,
+                    int8: e.int8,
+                    uint8: e.uint8,
+                    binary: e.binary,
+                    ubinary: e.ubinary,
+                })
+                .collect(),
+            dimensions: r.dimensions,
+            usage: wit::EmbedUsage { input_tokens: r.input_tokens },
             metadata: metadata_out(r.metadata),
             warnings: r.warnings.into_iter().map(warning_out).collect(),
         }

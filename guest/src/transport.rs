@@ -254,6 +254,33 @@ impl HttpResponse {
     }
 }
 
+/// A response read to the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Status code.
+    pub status: u16,
+    /// Headers with lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// The outcome of one request of [`Transport::send_all`]; `None` when it was never started
+/// because an earlier one failed.
+pub type BatchResult = Option<Result<Received, TransportError>>;
+
 /// Sends requests. Implemented over `wasi:http` in the component and by a mock in tests.
 pub trait Transport {
     /// Sends `request` and returns as soon as the response head has arrived.
@@ -277,6 +304,37 @@ pub trait Transport {
     ) -> Result<HttpResponse, TransportError> {
         let _ = deadline;
         self.send(request, timeouts)
+    }
+
+    /// Sends every request, at most `max_in_flight` at a time, and reads each body to the end
+    /// (at most `body_limit` bytes). Results are in request order.
+    ///
+    /// The first failure (a transport error or a status other than 2xx) stops the batch: no
+    /// further request is started and the ones in flight are abandoned, so their results are
+    /// `None` like those never started. The caller decides what to resend.
+    ///
+    /// This default sends one request at a time; the component's transport overlaps them.
+    fn send_all(
+        &self,
+        requests: &[HttpRequest],
+        timeouts: &Timeouts,
+        max_in_flight: usize,
+        body_limit: usize,
+    ) -> Vec<BatchResult> {
+        let _ = max_in_flight;
+        let mut results: Vec<BatchResult> = Vec::with_capacity(requests.len());
+        for request in requests {
+            if results.iter().any(|r| !matches!(r, Some(Ok(x)) if x.is_success())) {
+                results.push(None);
+                continue;
+            }
+            let result = self.send(request, timeouts).and_then(|mut response| {
+                let body = response.read_to_end(body_limit)?;
+                Ok(Received { status: response.status, headers: response.headers, body })
+            });
+            results.push(Some(result));
+        }
+        results
     }
 }
 

@@ -19,9 +19,10 @@
 
 use arbitrary::Unstructured;
 use bedrock_provider::api::{
-    CachePoint, CitedText, ContentPart, Document, GenerateRequest, Guardrail, Image,
-    InferenceSettings, MediaSource, Message, Reasoning, ReasoningText, Role, S3Location, ToolCall,
-    ToolChoice, ToolDefinition, ToolResult, ToolResultContent,
+    CachePoint, CitedText, ContentPart, Document, Effort, GenerateRequest, Guardrail, Image,
+    InferenceSettings, JsonSchemaFormat, MediaSource, Message, Reasoning, ReasoningText,
+    ResponseFormat, Role, S3Location, ToolCall, ToolChoice, ToolDefinition, ToolResult,
+    ToolResultContent,
 };
 use bedrock_provider::converse::build_request;
 use bedrock_provider::error::ErrorKind;
@@ -31,7 +32,19 @@ use serde_json::Value;
 use super::{Outcomes, near, word};
 
 /// Warning codes `converse` documents.
-const WARNING_CODES: [&str; 3] = ["setting-dropped", "setting-changed", "tool-choice-unsupported"];
+const WARNING_CODES: [&str; 4] =
+    ["setting-dropped", "setting-changed", "tool-choice-unsupported", "structured-output-tool"];
+
+const EFFORTS: [Effort; 6] =
+    [Effort::Minimal, Effort::Low, Effort::Medium, Effort::High, Effort::Xhigh, Effort::Max];
+
+/// Response schemas: valid objects, a non-object root, an array with `maxItems`, not JSON.
+const RESPONSE_SCHEMAS: &[&str] = &[
+    r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#,
+    r#"{"type":"array","items":{"type":"string"}}"#,
+    r#"{"type":"object","properties":{"tags":{"type":"array","maxItems":3}}}"#,
+    "not json",
+];
 
 /// Runs the request properties on the request `data` stands for.
 pub fn check(data: &[u8]) -> Outcomes {
@@ -68,6 +81,18 @@ pub fn check(data: &[u8]) -> Outcomes {
             for w in &built.warnings {
                 assert!(WARNING_CODES.contains(&w.code.as_str()), "{w:?}");
             }
+            if let Some(tool) = &built.synthetic_tool {
+                let tools = body.get("toolConfig").and_then(|t| t.get("tools"));
+                let named =
+                    |t: &Value| t.pointer("/toolSpec/name") == Some(&Value::from(tool.as_str()));
+                assert!(tools.and_then(Value::as_array).is_some_and(|t| t.iter().any(named)));
+                assert!(built.warnings.iter().any(|w| w.code == "structured-output-tool"));
+            }
+            if let Some(format) = body.get("outputConfig").and_then(|o| o.get("textFormat")) {
+                let schema = format.pointer("/structure/jsonSchema/schema");
+                assert!(schema.is_some_and(Value::is_string), "schema must be a string: {format}");
+                assert!(built.native_schema.is_some() && built.synthetic_tool.is_none());
+            }
         }
         Err(e) => {
             assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e:?}");
@@ -83,6 +108,8 @@ pub fn check(data: &[u8]) -> Outcomes {
 const MODELS: &[&str] = &[
     "anthropic.claude-sonnet-4-5-20250929-v1:0",
     "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "anthropic.claude-opus-4-6-v1",
+    "anthropic.claude-3-7-sonnet-20250219-v1:0",
     "amazon.nova-2-lite-v1:0",
     "amazon.nova-lite-v1:0",
     "meta.llama3-70b-instruct-v1:0",
@@ -139,6 +166,7 @@ fn request(u: &mut Unstructured) -> arbitrary::Result<(GenerateRequest, String)>
             .map(|_| word(u, &["\n\nHuman:", ""]))
             .collect::<arbitrary::Result<_>>()?,
         reasoning_budget: opt(u, |u| Ok(*u.choose(&[0, 1023, 1024, 4096, 16_384, u32::MAX])?))?,
+        reasoning_effort: opt(u, |u| Ok(*u.choose(&EFFORTS)?))?,
     };
     let mut tools = Vec::new();
     for _ in 0..u.int_in_range(0..=3)? {
@@ -175,6 +203,7 @@ fn request(u: &mut Unstructured) -> arbitrary::Result<(GenerateRequest, String)>
         tools,
         tool_choice,
         guardrail,
+        response_format: opt(u, response_format)?,
         provider_options,
     };
     Ok((request, model))
@@ -185,6 +214,19 @@ fn opt<T>(
     f: impl FnOnce(&mut Unstructured) -> arbitrary::Result<T>,
 ) -> arbitrary::Result<Option<T>> {
     if u.arbitrary()? { f(u).map(Some) } else { Ok(None) }
+}
+
+fn response_format(u: &mut Unstructured) -> arbitrary::Result<ResponseFormat> {
+    Ok(match u.int_in_range(0..=2)? {
+        0 => ResponseFormat::Text,
+        1 => ResponseFormat::JsonObject,
+        _ => ResponseFormat::JsonSchema(JsonSchemaFormat {
+            name: word(u, &["answer", "weather_report", "bad name"])?,
+            description: opt(u, |u| word(u, TEXTS))?,
+            schema_json: word(u, RESPONSE_SCHEMAS)?,
+            strict: u.arbitrary()?,
+        }),
+    })
 }
 
 fn cache_point(u: &mut Unstructured) -> arbitrary::Result<CachePoint> {
@@ -261,6 +303,7 @@ struct MRequest {
     tools: Vec<MTool>,
     tool_choice: Option<MToolChoice>,
     guardrail: Option<MGuardrail>,
+    response_format: Option<MResponseFormat>,
     provider_options: Option<String>,
 }
 
@@ -289,6 +332,37 @@ struct MSettings {
     #[serde(default)]
     stop_sequences: Vec<String>,
     reasoning_budget: Option<u32>,
+    reasoning_effort: Option<MEffort>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+enum MEffort {
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Xhigh,
+    Max,
+}
+
+/// `"text"`, `"jsonObject"` or `{"jsonSchema": {"name", "description", "schemaJson", "strict"}}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum MResponseFormat {
+    Text,
+    JsonObject,
+    JsonSchema(MJsonSchema),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MJsonSchema {
+    name: String,
+    description: Option<String>,
+    schema_json: String,
+    #[serde(default)]
+    strict: bool,
 }
 
 #[derive(Deserialize)]
@@ -394,6 +468,14 @@ impl MRequest {
                 top_p: self.settings.top_p,
                 stop_sequences: self.settings.stop_sequences,
                 reasoning_budget: self.settings.reasoning_budget,
+                reasoning_effort: self.settings.reasoning_effort.map(|e| match e {
+                    MEffort::Minimal => Effort::Minimal,
+                    MEffort::Low => Effort::Low,
+                    MEffort::Medium => Effort::Medium,
+                    MEffort::High => Effort::High,
+                    MEffort::Xhigh => Effort::Xhigh,
+                    MEffort::Max => Effort::Max,
+                }),
             },
             tools: self
                 .tools
@@ -415,6 +497,16 @@ impl MRequest {
                 identifier: g.identifier,
                 version: g.version,
                 trace: g.trace,
+            }),
+            response_format: self.response_format.map(|f| match f {
+                MResponseFormat::Text => ResponseFormat::Text,
+                MResponseFormat::JsonObject => ResponseFormat::JsonObject,
+                MResponseFormat::JsonSchema(s) => ResponseFormat::JsonSchema(JsonSchemaFormat {
+                    name: s.name,
+                    description: s.description,
+                    schema_json: s.schema_json,
+                    strict: s.strict,
+                }),
             }),
             provider_options: self.provider_options,
         }

@@ -205,7 +205,7 @@ fn settings_object(u: &mut Unstructured) -> arbitrary::Result<Map<String, Value>
                 "accessKeyId" => text(u, ACCESS_KEY_IDS)?,
                 "secretAccessKey" | "sessionToken" | "apiKey" => text(u, SECRETS)?,
                 "baseUrl" | "agentRuntimeBaseUrl" => text(u, URLS)?,
-                "languageModel" | "rerankingModel" => text(u, MODELS)?,
+                "languageModel" | "rerankingModel" | "embeddingModel" => text(u, MODELS)?,
                 "headers" => headers(u)?,
                 "maxAttempts" => number(u)?,
                 "timeouts" => timeouts(u)?,

@@ -10,7 +10,7 @@ pub(super) fn is_tool_use_id(s: &str) -> bool {
 }
 
 /// A tool name: `[a-zA-Z0-9_-]{1,64}`.
-pub(super) fn is_tool_name(s: &str) -> bool {
+pub(crate) fn is_tool_name(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }

@@ -5,8 +5,10 @@ use serde_json::{Map, Number, Value, json};
 use super::checks::is_tool_name;
 use super::messages::{self, cache_point_block, json_object};
 use super::options::{self, guardrail_config};
-use crate::api::{GenerateRequest, InferenceSettings, ToolChoice, ToolDefinition, Warning};
+use crate::api::{Effort, GenerateRequest, InferenceSettings, ToolChoice, ToolDefinition, Warning};
+use crate::capabilities::{self, Capabilities, Dialect, EffortSupport};
 use crate::error::{ProviderError, Result};
+use crate::structured::{self, Plan};
 
 /// Bedrock accepts at most this many cache points per request (system, messages and tools).
 const MAX_CACHE_POINTS: usize = 4;
@@ -19,6 +21,8 @@ const MAX_STOP_SEQUENCES: usize = 2500;
 /// Bedrock's reason for refusing thinking with forced tool use, quoted so it can be searched.
 const FORCED_TOOL_WITH_THINKING: &str =
     "Thinking may not be enabled when tool_choice forces tool use.";
+/// The members of a Converse body that CountTokens takes (`ConverseTokensRequest`).
+const COUNTABLE: [&str; 4] = ["messages", "system", "toolConfig", "additionalModelRequestFields"];
 
 /// A request body ready to sign, plus what the caller should know about how it was built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,36 +31,34 @@ pub struct BuiltRequest {
     pub body: Vec<u8>,
     /// Settings that were dropped or changed on the way.
     pub warnings: Vec<Warning>,
-}
-
-/// Which reasoning dialect a model speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Anthropic,
-    Nova2,
-    Other,
-}
-
-impl Family {
-    fn of(model_id: &str) -> Self {
-        if model_id.contains("anthropic.") {
-            Self::Anthropic
-        } else if model_id.contains("amazon.nova-2") {
-            Self::Nova2
-        } else {
-            Self::Other
-        }
-    }
+    /// The synthetic tool that carries a structured answer (forced-tool path), to hide it in
+    /// the response.
+    pub synthetic_tool: Option<String>,
+    /// The response schema sent natively, to locate keywords Bedrock refuses in it.
+    pub native_schema: Option<Value>,
 }
 
 /// Builds the Converse JSON body for `req`, sent to `model_id` (used only to pick
-/// model-family-specific fields such as Anthropic's `thinking`).
+/// model-family-specific fields such as Anthropic's `thinking`; see `capabilities`).
 pub fn build_request(req: &GenerateRequest, model_id: &str) -> Result<BuiltRequest> {
     let mut warnings = Vec::new();
+    let caps = capabilities::of(model_id);
     let conv = messages::convert(&req.messages)?;
     let mut opts = options::parse(req.provider_options.as_deref())?;
+    let plan = structured::plan(
+        req.response_format.as_ref(),
+        caps.structured_output,
+        model_id,
+        &req.tools,
+        req.tool_choice.as_ref(),
+        conv.has_tool_blocks,
+    )?;
+    let (tools, choice) = match &plan {
+        Some(Plan::ForcedTool { tools, choice, .. }) => (tools.as_slice(), Some(choice)),
+        _ => (req.tools.as_slice(), req.tool_choice.as_ref()),
+    };
     let (tool_config, tool_cache_fields) =
-        tool_config(&req.tools, req.tool_choice.as_ref(), conv.has_tool_blocks, &mut warnings)?;
+        tool_config(tools, choice, conv.has_tool_blocks, &mut warnings)?;
 
     if let Some(fifth) =
         conv.cache_point_fields.iter().chain(&tool_cache_fields).nth(MAX_CACHE_POINTS)
@@ -69,9 +71,14 @@ pub fn build_request(req: &GenerateRequest, model_id: &str) -> Result<BuiltReque
     }
 
     let mut settings = validated_settings(&req.settings)?;
-    let generated = reasoning_fields(
-        req,
-        model_id,
+    let forced = Forced {
+        by_caller: matches!(req.tool_choice, Some(ToolChoice::Required | ToolChoice::Tool(_))),
+        by_format: matches!(plan, Some(Plan::ForcedTool { .. })),
+    };
+    let reasoning = reasoning_fields(
+        &req.settings,
+        caps,
+        forced,
         &mut settings,
         &mut opts.additional_request_fields,
         &mut warnings,
@@ -92,26 +99,64 @@ pub fn build_request(req: &GenerateRequest, model_id: &str) -> Result<BuiltReque
     if let Some(g) = &req.guardrail {
         body.insert("guardrailConfig".into(), guardrail_config(g)?);
     }
-    let mut additional = generated;
+    let mut additional = reasoning.fields;
     for (key, value) in std::mem::take(&mut opts.additional_request_fields) {
         if additional.contains_key(&key) {
             return Err(ProviderError::request(
                 format!("providerOptions.additionalModelRequestFields.{key}"),
-                format!("`{key}` is set both by the reasoning budget and by provider options."),
+                format!("`{key}` is set both by the reasoning settings and by provider options."),
             )
-            .with_solution("Use either settings.reasoningBudget or your own additionalModelRequestFields value, not both."));
+            .with_solution("Use either settings.reasoningBudget / reasoningEffort or your own additionalModelRequestFields value, not both."));
         }
         additional.insert(key, value);
     }
     if !additional.is_empty() {
         body.insert("additionalModelRequestFields".into(), Value::Object(additional));
     }
+    let mut output_config = Map::new();
+    let (mut synthetic_tool, mut native_schema) = (None, None);
+    match plan {
+        Some(Plan::Native { text_format, schema }) => {
+            output_config.insert("textFormat".into(), text_format);
+            native_schema = Some(schema);
+        }
+        Some(Plan::ForcedTool { tool_name, warning, .. }) => {
+            warnings.push(warning);
+            synthetic_tool = Some(tool_name);
+        }
+        None => {}
+    }
+    if let Some(effort) = reasoning.output_effort {
+        output_config.insert("effort".into(), json!(effort.as_str()));
+    }
+    if !output_config.is_empty() {
+        body.insert("outputConfig".into(), Value::Object(output_config));
+    }
     body.extend(opts.passthrough);
 
     let body = serde_json::to_vec(&Value::Object(body)).map_err(|e| {
         ProviderError::request("messages", format!("The request could not be serialised: {e}."))
     })?;
-    Ok(BuiltRequest { body, warnings })
+    Ok(BuiltRequest { body, warnings, synthetic_tool, native_schema })
+}
+
+/// The CountTokens body (`{"input": {"converse": ...}}`) for a Converse body built by
+/// [`build_request`]: only the members CountTokens takes. Returns the members left out that
+/// change what the model reads (the response format and effort in `outputConfig`), for a warning.
+pub fn count_tokens_body(converse_body: &[u8]) -> Result<(Vec<u8>, Vec<String>)> {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(converse_body) else {
+        return Err(ProviderError::request("messages", "The request could not be serialised."));
+    };
+    let mut converse = Map::new();
+    for key in COUNTABLE {
+        if let Some(value) = map.remove(key) {
+            converse.insert(key.to_string(), value);
+        }
+    }
+    let left_out: Vec<String> =
+        map.keys().filter(|k| k.as_str() == "outputConfig").cloned().collect();
+    let body = json!({"input": {"converse": converse}});
+    Ok((body.to_string().into_bytes(), left_out))
 }
 
 /// Inference settings after range checks, adjusted by the reasoning rules.
@@ -176,29 +221,95 @@ fn inference_config(s: &Settings) -> Map<String, Value> {
     c
 }
 
-/// Applies the reasoning budget: returns the `additionalModelRequestFields` it generates and
-/// adjusts settings and the caller's extra fields the way the model family requires.
+/// Who forces a tool call: the caller's tool choice, or the forced-tool response format.
+#[derive(Debug, Clone, Copy)]
+struct Forced {
+    by_caller: bool,
+    by_format: bool,
+}
+
+impl Forced {
+    fn any(self) -> bool {
+        self.by_caller || self.by_format
+    }
+}
+
+/// What the reasoning settings add to the body.
+struct Reasoning {
+    /// `additionalModelRequestFields` members.
+    fields: Map<String, Value>,
+    /// `outputConfig.effort`.
+    output_effort: Option<Effort>,
+}
+
+/// Applies the reasoning budget and effort the way the model family takes them (see
+/// `capabilities`), adjusting settings and the caller's extra fields as the family requires.
 fn reasoning_fields(
-    req: &GenerateRequest,
-    model_id: &str,
+    s: &InferenceSettings,
+    caps: Capabilities,
+    forced: Forced,
     settings: &mut Settings,
     caller_fields: &mut Map<String, Value>,
     warnings: &mut Vec<Warning>,
-) -> Result<Map<String, Value>> {
-    let mut fields = Map::new();
-    let Some(budget) = req.settings.reasoning_budget else {
-        return Ok(fields);
-    };
-    match Family::of(model_id) {
-        Family::Anthropic => {
+) -> Result<Reasoning> {
+    let mut out = Reasoning { fields: Map::new(), output_effort: None };
+    let mut budget = s.reasoning_budget;
+    let mut derived = false;
+    if let Some(level) = s.reasoning_effort {
+        match caps.effort {
+            EffortSupport::Native { max_level } => {
+                let sent = level.clamp(Effort::Low, max_level);
+                if sent != level {
+                    warnings.push(Warning::new(
+                        "setting-changed",
+                        format!("reasoningEffort `{}` was sent as `{}`, the nearest level this model takes.", level.as_str(), sent.as_str()),
+                    ));
+                }
+                if sent > Effort::High && s.reasoning_budget.is_none() {
+                    warnings.push(Warning::new(
+                        "setting-changed",
+                        format!("Bedrock caps reasoningEffort `{}` at `high` unless extended reasoning is on; set reasoningBudget to use it fully.", sent.as_str()),
+                    ));
+                }
+                out.output_effort = Some(sent);
+            }
+            EffortSupport::Budget if budget.is_some() => warnings.push(dropped(
+                "reasoningEffort",
+                "reasoningBudget is set and this model takes only a budget",
+            )),
+            EffortSupport::Budget if forced.any() => warnings.push(dropped(
+                "reasoningEffort",
+                "this model reasons only with extended thinking, which Anthropic models refuse while a tool call is forced",
+            )),
+            EffortSupport::Budget => {
+                let tokens = capabilities::budget_for(level);
+                budget = Some(tokens);
+                derived = true;
+                warnings.push(Warning::new(
+                    "setting-changed",
+                    format!("This model takes a thinking budget, not an effort: reasoningEffort `{}` was sent as a budget of {tokens} tokens.", level.as_str()),
+                ));
+            }
+            EffortSupport::Nova2 => {}
+            EffortSupport::Unsupported => warnings.push(dropped(
+                "reasoningEffort",
+                "this provider knows no reasoning effort setting for this model",
+            )),
+        }
+    }
+    match caps.dialect {
+        Dialect::Anthropic => {
+            let Some(budget) = budget else { return Ok(out) };
+            let field =
+                if derived { "settings.reasoningEffort" } else { "settings.reasoningBudget" };
             if budget < MIN_THINKING_BUDGET {
                 return Err(ProviderError::request(
-                    "settings.reasoningBudget",
+                    field,
                     format!("A reasoning budget of {budget} tokens is below the minimum of {MIN_THINKING_BUDGET}."),
                 )
                 .with_solution(format!("Use at least {MIN_THINKING_BUDGET}, or leave the budget out.")));
             }
-            if matches!(req.tool_choice, Some(ToolChoice::Required | ToolChoice::Tool(_))) {
+            if forced.by_caller {
                 return Err(ProviderError::request(
                     "toolChoice",
                     "Extended reasoning cannot be combined with a forced tool choice.",
@@ -206,11 +317,19 @@ fn reasoning_fields(
                 .with_cause(format!("Anthropic models refuse it: \"{FORCED_TOOL_WITH_THINKING}\""))
                 .with_solution("Use tool choice auto, or drop the reasoning budget."));
             }
+            if forced.by_format {
+                return Err(ProviderError::request(
+                    "responseFormat",
+                    "Extended reasoning cannot be combined with a response format on this model.",
+                )
+                .with_cause(format!("This model has no native structured output on Bedrock, so the answer is asked for as a forced tool call, and Anthropic models refuse that with thinking: \"{FORCED_TOOL_WITH_THINKING}\""))
+                .with_solution("Drop the reasoning budget, or use a model with native structured output (Claude Sonnet 4.5, Haiku 4.5, Opus 4.5 or later)."));
+            }
             match settings.max_tokens {
                 None => {
                     let Some(max) = budget.checked_add(ANSWER_ROOM) else {
                         return Err(ProviderError::request(
-                            "settings.reasoningBudget",
+                            field,
                             "The reasoning budget is too large.",
                         ));
                     };
@@ -247,22 +366,49 @@ fn reasoning_fields(
                     "Anthropic models do not accept it with extended reasoning",
                 ));
             }
-            fields.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
+            out.fields
+                .insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
         }
-        Family::Nova2 => {
-            let effort = match budget {
-                0..4096 => "low",
-                4096..16384 => "medium",
-                _ => "high",
+        Dialect::Nova2 => {
+            let effort = match (s.reasoning_effort, budget) {
+                (Some(level), _) => {
+                    if budget.is_some() {
+                        warnings.push(dropped(
+                            "reasoningBudget",
+                            "Nova 2 takes an effort, and reasoningEffort is set",
+                        ));
+                    }
+                    let sent = match level {
+                        Effort::Minimal | Effort::Low => "low",
+                        Effort::Medium => "medium",
+                        Effort::High | Effort::Xhigh | Effort::Max => "high",
+                    };
+                    if sent != level.as_str() {
+                        warnings.push(Warning::new(
+                            "setting-changed",
+                            format!("Nova 2 takes low, medium or high: reasoningEffort `{}` was sent as maxReasoningEffort `{sent}`.", level.as_str()),
+                        ));
+                    }
+                    sent
+                }
+                (None, Some(budget)) => {
+                    let effort = match budget {
+                        0..4096 => "low",
+                        4096..16384 => "medium",
+                        _ => "high",
+                    };
+                    warnings.push(Warning::new(
+                        "setting-changed",
+                        format!("Nova 2 takes a reasoning effort, not a budget: {budget} tokens was sent as maxReasoningEffort `{effort}`."),
+                    ));
+                    effort
+                }
+                (None, None) => return Ok(out),
             };
-            fields.insert(
+            out.fields.insert(
                 "reasoningConfig".into(),
                 json!({"type": "enabled", "maxReasoningEffort": effort}),
             );
-            warnings.push(Warning::new(
-                "setting-changed",
-                format!("Nova 2 takes a reasoning effort, not a budget: {budget} tokens was sent as maxReasoningEffort `{effort}`."),
-            ));
             if effort == "high" && settings.max_tokens.take().is_some() {
                 warnings.push(dropped(
                     "maxTokens",
@@ -270,14 +416,16 @@ fn reasoning_fields(
                 ));
             }
         }
-        Family::Other => {
-            warnings.push(dropped(
-                "reasoningBudget",
-                "this provider knows no reasoning setting for this model",
-            ));
+        Dialect::Other => {
+            if budget.is_some() {
+                warnings.push(dropped(
+                    "reasoningBudget",
+                    "this provider knows no reasoning setting for this model",
+                ));
+            }
         }
     }
-    Ok(fields)
+    Ok(out)
 }
 
 fn dropped(setting: &str, why: &str) -> Warning {

@@ -329,6 +329,7 @@ fn inference_config_numbers_are_sent_as_written() {
         top_p: Some(0.9),
         stop_sequences: vec!["END".into()],
         reasoning_budget: None,
+        reasoning_effort: None,
     };
     assert_eq!(
         body(&r, NOVA)["inferenceConfig"],
@@ -928,4 +929,118 @@ fn refuses_bad_provider_options() {
     assert_eq!(v["serviceTier"], json!({"type": "flex"}));
     assert_eq!(v["performanceConfig"], json!({"latency": "optimized"}));
     assert_eq!(v["requestMetadata"], json!({"a b": "c:d_e@f$g#h=i/j+k,l-m.n"}));
+}
+
+fn effort(level: Effort) -> InferenceSettings {
+    InferenceSettings { reasoning_effort: Some(level), ..Default::default() }
+}
+
+fn codes(built: &super::BuiltRequest, code: &str) -> Vec<String> {
+    built.warnings.iter().filter(|w| w.code == code).map(|w| w.message.clone()).collect()
+}
+
+#[test]
+fn effort_goes_to_output_config_where_the_model_takes_it() {
+    let mut r = req(vec![user("Hi")]);
+    r.settings = effort(Effort::Medium);
+    let b = body(&r, "us.anthropic.claude-opus-4-6-v1");
+    assert_eq!(b["outputConfig"], json!({"effort": "medium"}));
+    assert!(b.get("additionalModelRequestFields").is_none());
+    // Levels the model lacks are moved to the nearest one, with a warning.
+    r.settings = effort(Effort::Minimal);
+    let built = build_request(&r, "anthropic.claude-opus-4-6-v1").unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(b["outputConfig"]["effort"], "low");
+    assert!(codes(&built, "setting-changed")[0].contains("`minimal` was sent as `low`"));
+    r.settings = effort(Effort::Max);
+    let built = build_request(&r, "anthropic.claude-opus-4-5-20251101-v1:0").unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(b["outputConfig"]["effort"], "high");
+    // Above high without thinking, Bedrock caps the level: say so.
+    let built = build_request(&r, "anthropic.claude-opus-4-6-v1").unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(b["outputConfig"]["effort"], "max");
+    assert!(codes(&built, "setting-changed").iter().any(|m| m.contains("caps")));
+}
+
+#[test]
+fn effort_becomes_a_thinking_budget_for_budget_only_models() {
+    let mut r = req(vec![user("Hi")]);
+    r.settings = effort(Effort::High);
+    let built = build_request(&r, CLAUDE).unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(
+        b["additionalModelRequestFields"]["thinking"],
+        json!({"type": "enabled", "budget_tokens": 16384})
+    );
+    assert_eq!(b["inferenceConfig"]["maxTokens"], 16384 + 4096);
+    assert!(b.get("outputConfig").is_none());
+    assert!(codes(&built, "setting-changed")[0].contains("budget of 16384"));
+    // An explicit budget wins over the effort.
+    r.settings = InferenceSettings {
+        reasoning_budget: Some(2048),
+        reasoning_effort: Some(Effort::Max),
+        ..Default::default()
+    };
+    let built = build_request(&r, CLAUDE).unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(b["additionalModelRequestFields"]["thinking"]["budget_tokens"], 2048);
+    assert!(codes(&built, "setting-dropped")[0].contains("reasoningEffort"));
+    // A forced tool choice leaves no room for thinking: the effort is dropped, not an error.
+    r.settings = effort(Effort::Low);
+    r.tools = vec![weather_tool()];
+    r.tool_choice = Some(ToolChoice::Required);
+    let built = build_request(&r, CLAUDE).unwrap();
+    assert!(codes(&built, "setting-dropped")[0].contains("forced"));
+}
+
+#[test]
+fn effort_on_nova2_and_elsewhere() {
+    let mut r = req(vec![user("Hi")]);
+    r.settings = InferenceSettings {
+        reasoning_effort: Some(Effort::Medium),
+        reasoning_budget: Some(20_000),
+        ..Default::default()
+    };
+    let built = build_request(&r, NOVA2).unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(
+        b["additionalModelRequestFields"]["reasoningConfig"],
+        json!({"type": "enabled", "maxReasoningEffort": "medium"})
+    );
+    assert!(codes(&built, "setting-dropped")[0].contains("reasoningBudget"));
+    r.settings = effort(Effort::Xhigh);
+    let built = build_request(&r, NOVA2).unwrap();
+    let b: Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(b["additionalModelRequestFields"]["reasoningConfig"]["maxReasoningEffort"], "high");
+    assert!(codes(&built, "setting-changed")[0].contains("`xhigh`"));
+    // Claude 3.5 and Nova 1 know no reasoning setting.
+    for model in [NOVA, "anthropic.claude-3-5-sonnet-20241022-v2:0"] {
+        let built = build_request(&r, model).unwrap();
+        let b: Value = serde_json::from_slice(&built.body).unwrap();
+        assert!(b.get("outputConfig").is_none() && b.get("additionalModelRequestFields").is_none());
+        assert!(codes(&built, "setting-dropped")[0].contains("reasoningEffort"), "{model}");
+    }
+}
+
+#[test]
+fn count_tokens_keeps_only_what_count_tokens_takes() {
+    let mut r = req(vec![msg(Role::System, vec![text("Be brief.")]), user("Hi")]);
+    r.settings = InferenceSettings { max_tokens: Some(10), ..Default::default() };
+    r.tools = vec![weather_tool()];
+    r.response_format = Some(ResponseFormat::JsonSchema(JsonSchemaFormat {
+        name: "answer".into(),
+        description: None,
+        schema_json: r#"{"type":"object"}"#.into(),
+        strict: true,
+    }));
+    let built = build_request(&r, CLAUDE).unwrap();
+    let (count, left_out) = super::count_tokens_body(&built.body).unwrap();
+    let count: Value = serde_json::from_slice(&count).unwrap();
+    let converse = count["input"]["converse"].as_object().unwrap();
+    let mut keys: Vec<&str> = converse.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["messages", "system", "toolConfig"]);
+    assert_eq!(count.as_object().unwrap().len(), 1);
+    assert_eq!(left_out, ["outputConfig"]);
 }

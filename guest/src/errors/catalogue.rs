@@ -124,15 +124,22 @@ pub(super) fn classify(up: &Upstream, ctx: &ErrorContext) -> Diagnosis {
 
 /// The setting that holds the model for this operation.
 fn model_setting(ctx: &ErrorContext) -> &'static str {
-    if ctx.operation.reranks() { "rerankingModel" } else { "languageModel" }
+    match ctx.operation {
+        Operation::Rerank | Operation::RerankInvokeModel => "rerankingModel",
+        Operation::Embed => "embeddingModel",
+        Operation::Converse | Operation::ConverseStream | Operation::CountTokens => "languageModel",
+    }
 }
 
 /// The IAM action the operation needs.
 fn iam_action(op: Operation) -> &'static str {
     match op {
-        Operation::Converse | Operation::RerankInvokeModel => "bedrock:InvokeModel",
+        Operation::Converse | Operation::RerankInvokeModel | Operation::Embed => {
+            "bedrock:InvokeModel"
+        }
         Operation::ConverseStream => "bedrock:InvokeModelWithResponseStream",
         Operation::Rerank => "bedrock:Rerank",
+        Operation::CountTokens => "bedrock:CountTokens",
     }
 }
 
@@ -185,6 +192,11 @@ fn by_status(status: Option<u16>, m: &str, raw: &str, ctx: &ErrorContext) -> Dia
 }
 
 fn validation(m: &str, ctx: &ErrorContext) -> Diagnosis {
+    if ctx.operation == Operation::CountTokens
+        && (m.contains("support counting tokens") || m.contains("not supported for token counting"))
+    {
+        return count_tokens_unsupported(m, ctx);
+    }
     if m.contains("on-demand throughput") {
         return on_demand(ctx);
     }
@@ -219,6 +231,25 @@ fn validation(m: &str, ctx: &ErrorContext) -> Diagnosis {
         "Bedrock refused the request as invalid.",
         "Correct the request as Bedrock's message says.",
     )
+}
+
+/// CountTokens refused the model (`The provided model doesn't support counting tokens.`) or a
+/// part of the request (`Document input not supported for token counting`).
+fn count_tokens_unsupported(m: &str, ctx: &ErrorContext) -> Diagnosis {
+    if m.contains("not supported for token counting") {
+        return Diagnosis::new(
+            ErrorKind::Unsupported,
+            "Bedrock's CountTokens cannot count a part of this request (e.g. documents).",
+            "Count the request without that part and add an estimate for it, or read the exact input tokens from the usage of the generate call.",
+        )
+        .field("messages");
+    }
+    Diagnosis::new(
+        ErrorKind::Unsupported,
+        format!("Bedrock's CountTokens does not support the model `{}`: only some models (Anthropic Claude) can count tokens.", ctx.model_id),
+        "Token counting is not available for this model: estimate instead (about 4 characters per token), read the exact input tokens from the usage of the generate call, or count with a model that supports CountTokens (e.g. `amazon-bedrock|anthropic.claude-sonnet-4-5-20250929-v1:0`).",
+    )
+    .field(model_setting(ctx))
 }
 
 fn on_demand(ctx: &ErrorContext) -> Diagnosis {

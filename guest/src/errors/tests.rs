@@ -1228,3 +1228,79 @@ fn stream_exception_payload_variants() {
     assert_eq!(e.message, "The Bedrock stream failed (throttlingException).");
     assert_clean(&e);
 }
+
+#[test]
+fn embedding_failures_name_the_embedding_model() {
+    let embed = ErrorContext {
+        model_id: "cohere.embed-v4:0".into(),
+        inference_profile: None,
+        operation: Operation::Embed,
+        ..ctx()
+    };
+    let e = http_with(
+        400,
+        Some("ValidationException"),
+        &msg("The provided model identifier is invalid."),
+        &embed,
+    );
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::ModelNotFound, Some("embeddingModel")));
+    assert!(solution(&e).contains("embeddingModel"));
+    let e = http_with(
+        400,
+        Some("ValidationException"),
+        &msg(
+            "Malformed input request: #/texts: expected maximum item count: 96, found: 97, please reformat your input and try again.",
+        ),
+        &embed,
+    );
+    assert_eq!(e.kind, ErrorKind::InvalidRequest);
+    assert!(!e.retryable);
+    let e = http_with(403, Some("AccessDeniedException"), &msg("Denied."), &embed);
+    assert!(solution(&e).contains("`bedrock:InvokeModel`"), "{e:?}");
+    let e = http_with(
+        429,
+        Some("ThrottlingException"),
+        &msg("Too many requests, please wait before trying again."),
+        &embed,
+    );
+    assert!(e.kind == ErrorKind::Throttled && e.retryable);
+}
+
+#[test]
+fn count_tokens_refusals_are_unsupported() {
+    let count = ErrorContext { operation: Operation::CountTokens, ..ctx() };
+    let e = http_with(
+        400,
+        Some("ValidationException"),
+        &msg("The provided model doesn't support counting tokens."),
+        &count,
+    );
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::Unsupported, Some("languageModel")));
+    assert!(!e.retryable);
+    assert!(e.cause.as_deref().unwrap().contains(SONNET));
+    assert!(solution(&e).contains("not available for this model"));
+    let e = http_with(
+        400,
+        Some("ValidationException"),
+        &msg("Document input not supported for token counting"),
+        &count,
+    );
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::Unsupported, Some("messages")));
+    // The same message from another operation is an ordinary validation error.
+    let e = http(
+        400,
+        Some("ValidationException"),
+        &msg("The provided model doesn't support counting tokens."),
+    );
+    assert_eq!(e.kind, ErrorKind::InvalidRequest);
+    // Other CountTokens failures map as usual, with CountTokens' IAM action.
+    let e = http_with(403, Some("AccessDeniedException"), &msg("Denied."), &count);
+    assert!(solution(&e).contains("`bedrock:CountTokens`"), "{e:?}");
+    let e = http_with(
+        400,
+        Some("ValidationException"),
+        &msg("prompt is too long: 250000 tokens > 200000 maximum"),
+        &count,
+    );
+    assert_eq!(e.kind, ErrorKind::InvalidRequest);
+}

@@ -38,7 +38,7 @@ pub use timeouts::{DEFAULT_TOTAL_TIMEOUT_MS, MAX_TIMEOUT_MS, TIMEOUT_KEYS};
 pub use url::{BaseUrl, Endpoint, URL_KEYS};
 
 /// Every top-level settings key, as stored by the settings page.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "region",
     "accessKeyId",
     "secretAccessKey",
@@ -50,6 +50,7 @@ pub const KEYS: [&str; 15] = [
     "headers",
     "languageModel",
     "rerankingModel",
+    "embeddingModel",
     "rerankApi",
     "maxAttempts",
     "timeouts",
@@ -86,6 +87,8 @@ pub struct Settings {
     pub language_model: Option<ModelId>,
     /// The default re-ranking model.
     pub reranking_model: Option<ModelId>,
+    /// The default embedding model.
+    pub embedding_model: Option<ModelId>,
     /// The re-ranking API; `None` lets the caller choose.
     pub rerank_api: Option<RerankApi>,
     /// Attempts per call, first one included (1..=10).
@@ -112,6 +115,7 @@ impl fmt::Debug for Settings {
             .field("headers", &headers)
             .field("language_model", &self.language_model)
             .field("reranking_model", &self.reranking_model)
+            .field("embedding_model", &self.embedding_model)
             .field("rerank_api", &self.rerank_api)
             .field("max_attempts", &self.max_attempts)
             .field("timeouts", &self.timeouts)
@@ -162,6 +166,7 @@ impl Settings {
         let headers = headers::parse_headers(&obj)?;
         let language_model = models::parse_model(&obj, "languageModel")?;
         let reranking_model = models::parse_model(&obj, "rerankingModel")?;
+        let embedding_model = models::parse_model(&obj, "embeddingModel")?;
         let rerank_api = models::parse_rerank_api(&obj)?;
         if rerank_api == Some(RerankApi::Rerank) && matches!(auth, Auth::ApiKey(_)) {
             return Err(ProviderError::settings(
@@ -187,6 +192,7 @@ impl Settings {
             headers,
             language_model,
             reranking_model,
+            embedding_model,
             rerank_api,
             max_attempts,
             timeouts,
@@ -268,7 +274,8 @@ mod tests {
             "baseUrl": "https://ai-gateway.example.com/bedrock",
             "headers": {"X-Custom-Header": "custom-value"},
             "languageModel": "amazon-bedrock|anthropic.claude-sonnet-4-5-20250929-v1:0",
-            "rerankingModel": "amazon-bedrock|cohere.rerank-v3-5:0"
+            "rerankingModel": "amazon-bedrock|cohere.rerank-v3-5:0",
+            "embeddingModel": "amazon-bedrock|amazon.titan-embed-text-v2:0"
         }));
         assert_eq!(s.region, "us-east-1");
         assert_eq!(s.partition, Partition::Aws);
@@ -297,6 +304,7 @@ mod tests {
             "anthropic.claude-sonnet-4-5-20250929-v1:0"
         );
         assert_eq!(s.reranking_model.as_ref().unwrap().as_str(), "cohere.rerank-v3-5:0");
+        assert_eq!(s.embedding_model.as_ref().unwrap().as_str(), "amazon.titan-embed-text-v2:0");
         assert_eq!(s.rerank_api, None);
         assert_eq!(s.max_attempts, 3);
         assert_eq!(
@@ -320,6 +328,7 @@ mod tests {
             "headers": {},
             "languageModel": "amazon-bedrock|anthropic.claude-sonnet-4-5-20250929-v1:0",
             "rerankingModel": "",
+            "embeddingModel": "",
             "rerankApi": "rerank",
             "maxAttempts": 5,
             "timeouts": {"connectMs": 500, "totalMs": 2000},
@@ -342,6 +351,7 @@ mod tests {
             matches!(&s.auth, Auth::SigV4(c) if c.session_token.as_ref().map(Secret::expose) == Some(TOKEN))
         );
         assert_eq!(s.reranking_model, None);
+        assert_eq!(s.embedding_model, None);
         assert_eq!(s.rerank_api, Some(RerankApi::Rerank));
         assert_eq!(s.max_attempts, 5);
         assert_eq!(s.timeouts.connect_ms, 500);

@@ -1,4 +1,4 @@
-//! The model settings (`languageModel`, `rerankingModel`) and how they are used
+//! The model settings (`languageModel`, `rerankingModel`, `embeddingModel`) and how they are used
 //! (`rerankApi`, `inferenceProfile`).
 
 use json_fields::Fields;
@@ -91,6 +91,11 @@ mod tests {
                 with(base(), json!({"rerankingModel": "cohere rerank"})),
                 Some("rerankingModel"),
                 &["whitespace"],
+            ),
+            (
+                with(base(), json!({"embeddingModel": "openai|text-embedding-3-small"})),
+                Some("embeddingModel"),
+                &["`openai`"],
             ),
             // Enumerations and numbers.
             (with(base(), json!({"rerankApi": "bedrock"})), Some("rerankApi"), &["`bedrock`"]),

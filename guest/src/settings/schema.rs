@@ -85,6 +85,12 @@ pub const SCHEMA: &str = r#"{
       "description": "The default re-ranking model.",
       "examples": ["amazon-bedrock|cohere.rerank-v3-5:0", "amazon-bedrock|amazon.rerank-v1:0"]
     },
+    "embeddingModel": {
+      "type": "string",
+      "title": "Embedding Model",
+      "description": "The default embedding model.",
+      "examples": ["amazon-bedrock|amazon.titan-embed-text-v2:0", "amazon-bedrock|cohere.embed-v4:0"]
+    },
     "rerankApi": {
       "type": "string",
       "title": "Rerank API",

@@ -23,6 +23,7 @@ pub use frames::{DEFAULT_MAX_FRAME_LEN, FrameDecoder};
 use crate::api::{ResponseMetadata, StreamPart, Warning};
 use crate::error::ProviderError;
 use crate::errors::{self, ErrorContext};
+use crate::structured::StreamFilter;
 use crate::transport::Body;
 use converse_events::ConverseEvents;
 use std::collections::VecDeque;
@@ -38,6 +39,8 @@ pub struct ChatStream {
     metadata: ResponseMetadata,
     ctx: ErrorContext,
     state: State,
+    /// Hides the synthetic tool of a forced-tool response format.
+    filter: Option<StreamFilter>,
 }
 
 #[derive(Debug)]
@@ -77,7 +80,15 @@ impl ChatStream {
             metadata,
             ctx,
             state: State::New,
+            filter: None,
         }
+    }
+
+    /// Delivers the synthetic tool of a forced-tool response format as text (see
+    /// [`StreamFilter`]).
+    pub fn with_filter(mut self, filter: Option<StreamFilter>) -> Self {
+        self.filter = filter;
+        self
     }
 
     /// Notices gathered before the stream started (dropped settings, a corrected clock skew, an
@@ -154,7 +165,13 @@ impl ChatStream {
                 return Ok(Step::Part(StreamPart::Start(self.metadata.clone())));
             }
             if let Some(part) = self.pending.pop_front() {
-                return Ok(Step::Part(part));
+                match self.filter.as_mut() {
+                    None => return Ok(Step::Part(part)),
+                    Some(filter) => match filter.map(part) {
+                        Some(part) => return Ok(Step::Part(part)),
+                        None => continue,
+                    },
+                }
             }
             match &self.state {
                 State::New => unreachable!("handled above"),

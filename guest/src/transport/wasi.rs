@@ -3,19 +3,24 @@
 //!
 //! The host enforces the outbound policy; a refusal arrives as `HTTP-request-denied`, which we
 //! keep distinct from network failures so the operator is told which setting to change.
+//!
+//! `send_all` overlaps requests on the single guest thread: it starts up to `max_in_flight`
+//! outgoing requests, waits on all their pollables at once with `wasi:io/poll`, and advances
+//! whichever is ready (response head, then non-blocking body reads).
 
 use super::{
-    Body, HttpRequest, HttpResponse, Scheme, TimeoutPhase, Timeouts, Transport, TransportError,
+    BatchResult, Body, HttpRequest, HttpResponse, Received, Scheme, TimeoutPhase, Timeouts,
+    Transport, TransportError,
 };
 use std::time::Instant;
 
 use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions,
-    Scheme as WasiScheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme as WasiScheme,
 };
-use wasip2::io::poll;
+use wasip2::io::poll::{Pollable, poll};
 use wasip2::io::streams::{InputStream, StreamError};
 
 /// Largest chunk read from the response body at once.
@@ -39,6 +44,58 @@ impl Transport for WasiTransport {
     ) -> Result<HttpResponse, TransportError> {
         send(req, timeouts, Some(deadline))
     }
+
+    fn send_all(
+        &self,
+        requests: &[HttpRequest],
+        timeouts: &Timeouts,
+        max_in_flight: usize,
+        body_limit: usize,
+    ) -> Vec<BatchResult> {
+        let mut results: Vec<BatchResult> = requests.iter().map(|_| None).collect();
+        let mut in_flight: Vec<InFlight> = Vec::new();
+        let mut next = 0;
+        let mut failed = false;
+        loop {
+            while !failed && in_flight.len() < max_in_flight.max(1) && next < requests.len() {
+                match start(&requests[next], timeouts) {
+                    Ok(future) => in_flight.push(InFlight {
+                        index: next,
+                        authority: requests[next].authority.clone(),
+                        state: State::Waiting(future),
+                    }),
+                    Err(e) => {
+                        results[next] = Some(Err(e));
+                        failed = true;
+                    }
+                }
+                next += 1;
+            }
+            if failed || in_flight.is_empty() {
+                // Dropping what is still in flight abandons those requests.
+                return results;
+            }
+            let ready = {
+                // Pollables are children of the futures and streams: dropped before either.
+                let pollables: Vec<Pollable> = in_flight.iter().map(InFlight::subscribe).collect();
+                let refs: Vec<&Pollable> = pollables.iter().collect();
+                poll(&refs)
+            };
+            let mut finished = Vec::new();
+            for at in ready {
+                let Some(entry) = in_flight.get_mut(at as usize) else { continue };
+                if let Some(result) = entry.progress(body_limit) {
+                    failed |= !matches!(&result, Ok(r) if r.is_success());
+                    finished.push((at as usize, result));
+                }
+            }
+            finished.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+            for (at, result) in finished {
+                let entry = in_flight.swap_remove(at);
+                results[entry.index] = Some(result);
+            }
+        }
+    }
 }
 
 /// Sends `req`; with a `deadline`, every wait (the response head, each body chunk) also wakes
@@ -50,40 +107,7 @@ fn send(
     deadline: Option<Instant>,
 ) -> Result<HttpResponse, TransportError> {
     let deadline = deadline.map(clock_instant);
-    let fields = Fields::new();
-    for (name, value) in &req.headers {
-        // Header names and values were validated when the settings were parsed, so a
-        // refusal here means a bug; report it as a network-level failure with the name.
-        fields.append(name, value.as_bytes()).map_err(|e| TransportError::Network {
-            detail: format!("the host refused header `{name}` ({e:?})"),
-            before_response: true,
-        })?;
-    }
-    let request = OutgoingRequest::new(fields);
-    let invalid = |what: &str| TransportError::Network {
-        detail: format!("invalid request {what}"),
-        before_response: true,
-    };
-    request.set_method(&Method::Post).map_err(|()| invalid("method"))?;
-    let scheme = match req.scheme {
-        Scheme::Https => WasiScheme::Https,
-        Scheme::Http => WasiScheme::Http,
-    };
-    request.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
-    request.set_authority(Some(&req.authority)).map_err(|()| invalid("authority"))?;
-    request.set_path_with_query(Some(&req.path)).map_err(|()| invalid("path"))?;
-
-    let options = RequestOptions::new();
-    // The host may not support every option; an unsupported one keeps the host default.
-    let _ = options.set_connect_timeout(Some(ms_to_ns(timeouts.connect_ms)));
-    let _ = options.set_first_byte_timeout(Some(ms_to_ns(timeouts.first_byte_ms)));
-    let _ = options.set_between_bytes_timeout(Some(ms_to_ns(timeouts.between_bytes_ms)));
-
-    let body = request.body().map_err(|()| invalid("body"))?;
-    let future = outgoing_handler::handle(request, Some(options))
-        .map_err(|e| map_error(e, &req.authority, true))?;
-    write_body(body, &req.body)?;
-
+    let future = start(req, timeouts)?;
     {
         // The pollables are children of `future` and must be dropped before it.
         let ready = future.subscribe();
@@ -91,25 +115,7 @@ fn send(
             return Err(TransportError::Timeout(TimeoutPhase::Total));
         }
     }
-    let response = match future.get() {
-        Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(e))) => return Err(map_error(e, &req.authority, true)),
-        Some(Err(())) | None => {
-            return Err(TransportError::Network {
-                detail: "the host lost the response".into(),
-                before_response: true,
-            });
-        }
-    };
-    let status = response.status();
-    let headers = response
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
-        .collect();
-    let incoming = response.consume().map_err(|()| invalid("response body"))?;
-    let stream = incoming.stream().map_err(|()| invalid("response body stream"))?;
+    let (status, headers, incoming, stream) = head(future.get(), &req.authority)?;
     Ok(HttpResponse {
         status,
         headers,
@@ -130,14 +136,155 @@ fn clock_instant(deadline: Instant) -> monotonic_clock::Instant {
 }
 
 /// Blocks until `ready` is, or until `deadline`; `false` when the deadline came first.
-fn wait(ready: &poll::Pollable, deadline: Option<monotonic_clock::Instant>) -> bool {
+fn wait(ready: &Pollable, deadline: Option<monotonic_clock::Instant>) -> bool {
     let Some(at) = deadline else {
         ready.block();
         return true;
     };
     let clock = monotonic_clock::subscribe_instant(at);
     // `poll` lists the ready ones by index; `ready` is index 0.
-    poll::poll(&[ready, &clock]).contains(&0) || ready.ready()
+    poll(&[ready, &clock]).contains(&0) || ready.ready()
+}
+
+/// One request of a batch on its way.
+struct InFlight {
+    index: usize,
+    authority: String,
+    state: State,
+}
+
+/// Where a batch request is. Field order in `Reading` matters: the stream is a child of the
+/// body and must be dropped first.
+enum State {
+    Waiting(FutureIncomingResponse),
+    Reading {
+        stream: InputStream,
+        _body: IncomingBody,
+        status: u16,
+        headers: Vec<(String, String)>,
+        bytes: Vec<u8>,
+    },
+}
+
+impl InFlight {
+    fn subscribe(&self) -> Pollable {
+        match &self.state {
+            State::Waiting(future) => future.subscribe(),
+            State::Reading { stream, .. } => stream.subscribe(),
+        }
+    }
+
+    /// Advances without blocking; the result once the response is complete or failed.
+    fn progress(&mut self, body_limit: usize) -> Option<Result<Received, TransportError>> {
+        if let State::Waiting(future) = &self.state {
+            // `get` hands the response out once: keep what it returned.
+            let got = future.get();
+            got.as_ref()?;
+            let (status, headers, body, stream) = match head(got, &self.authority) {
+                Ok(parts) => parts,
+                Err(e) => return Some(Err(e)),
+            };
+            self.state = State::Reading { stream, _body: body, status, headers, bytes: Vec::new() };
+        }
+        let State::Reading { stream, status, headers, bytes, .. } = &mut self.state else {
+            return None;
+        };
+        loop {
+            match stream.read(READ_CHUNK) {
+                Ok(chunk) if chunk.is_empty() => return None,
+                Ok(chunk) => {
+                    if bytes.len() + chunk.len() > body_limit {
+                        return Some(Err(TransportError::BodyTooLarge { limit: Some(body_limit) }));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Err(StreamError::Closed) => {
+                    return Some(Ok(Received {
+                        status: *status,
+                        headers: std::mem::take(headers),
+                        body: std::mem::take(bytes),
+                    }));
+                }
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Some(Err(match wasip2::http::types::http_error_code(&e) {
+                        Some(code) => map_error(code, &self.authority, false),
+                        None => TransportError::Network {
+                            detail: format!("reading the response failed: {}", e.to_debug_string()),
+                            before_response: false,
+                        },
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// Builds the outgoing request, hands it to the host and writes its body.
+fn start(req: &HttpRequest, timeouts: &Timeouts) -> Result<FutureIncomingResponse, TransportError> {
+    let fields = Fields::new();
+    for (name, value) in &req.headers {
+        // Header names and values were validated when the settings were parsed, so a
+        // refusal here means a bug; report it as a network-level failure with the name.
+        fields.append(name, value.as_bytes()).map_err(|e| TransportError::Network {
+            detail: format!("the host refused header `{name}` ({e:?})"),
+            before_response: true,
+        })?;
+    }
+    let request = OutgoingRequest::new(fields);
+    request.set_method(&Method::Post).map_err(|()| invalid("method"))?;
+    let scheme = match req.scheme {
+        Scheme::Https => WasiScheme::Https,
+        Scheme::Http => WasiScheme::Http,
+    };
+    request.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
+    request.set_authority(Some(&req.authority)).map_err(|()| invalid("authority"))?;
+    request.set_path_with_query(Some(&req.path)).map_err(|()| invalid("path"))?;
+
+    let options = RequestOptions::new();
+    // The host may not support every option; an unsupported one keeps the host default.
+    let _ = options.set_connect_timeout(Some(ms_to_ns(timeouts.connect_ms)));
+    let _ = options.set_first_byte_timeout(Some(ms_to_ns(timeouts.first_byte_ms)));
+    let _ = options.set_between_bytes_timeout(Some(ms_to_ns(timeouts.between_bytes_ms)));
+
+    let body = request.body().map_err(|()| invalid("body"))?;
+    let future = outgoing_handler::handle(request, Some(options))
+        .map_err(|e| map_error(e, &req.authority, true))?;
+    write_body(body, &req.body)?;
+    Ok(future)
+}
+
+/// What a ready future's `get` returned.
+type Got = Option<Result<Result<IncomingResponse, ErrorCode>, ()>>;
+
+/// A response head: status, headers, and the body with its stream.
+type Head = (u16, Vec<(String, String)>, IncomingBody, InputStream);
+
+/// The response head from what a ready future's `get` returned, and its body stream.
+fn head(got: Got, authority: &str) -> Result<Head, TransportError> {
+    let response = match got {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(e))) => return Err(map_error(e, authority, true)),
+        Some(Err(())) | None => {
+            return Err(TransportError::Network {
+                detail: "the host lost the response".into(),
+                before_response: true,
+            });
+        }
+    };
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let incoming = response.consume().map_err(|()| invalid("response body"))?;
+    let stream = incoming.stream().map_err(|()| invalid("response body stream"))?;
+    Ok((status, headers, incoming, stream))
+}
+
+fn invalid(what: &str) -> TransportError {
+    TransportError::Network { detail: format!("invalid request {what}"), before_response: true }
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {

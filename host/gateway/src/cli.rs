@@ -1,5 +1,5 @@
-//! The `bedrock-gateway` command line: check a configuration, chat, re-rank, print the
-//! settings schema.
+//! The `bedrock-gateway` command line: check a configuration, chat (structured answers, token
+//! counts), re-rank, embed, print the settings schema.
 //!
 //! Exit codes: 0 success, 1 a provider (or host) error, 2 invalid settings or usage.
 //! With `--json`, results and errors go to stdout as JSON; otherwise errors go to stderr.
@@ -13,9 +13,10 @@ use serde_json::Value;
 
 use crate::output;
 use crate::types::{
-    CachePoint, ContentPart, Document, ErrorKind, GenerateRequest, Guardrail, Image,
-    InferenceSettings, MediaSource, Message, ProviderError, RerankDocument, RerankRequest, Role,
-    StreamPart, ToolChoice, ToolDefinition,
+    CachePoint, ContentPart, Document, Effort, EmbedInput, EmbedInputType, EmbedRequest, ErrorKind,
+    GenerateRequest, Guardrail, Image, InferenceSettings, JsonSchemaFormat, MediaSource, Message,
+    ProviderError, RerankDocument, RerankRequest, ResponseFormat, Role, StreamPart, ToolChoice,
+    ToolDefinition,
 };
 use crate::{Host, HostConfig, serve, settings};
 
@@ -51,6 +52,8 @@ pub enum Command {
     Chat(ChatArgs),
     /// Rank documents by relevance to a query.
     Rerank(RerankArgs),
+    /// Turn texts into embedding vectors.
+    Embed(EmbedArgs),
     /// Print the settings JSON Schema.
     Schema,
     /// Run the whole product against a local Bedrock emulator (no AWS account needed).
@@ -101,6 +104,15 @@ pub struct ChatArgs {
     /// Turn on extended reasoning with this many tokens of budget (Claude: at least 1024).
     #[arg(long, value_name = "N")]
     pub reasoning_budget: Option<u32>,
+    /// How hard the model should think: minimal, low, medium, high, xhigh or max.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_effort)]
+    pub reasoning_effort: Option<Effort>,
+    /// Answer with JSON that conforms to the JSON Schema in FILE (named after the file).
+    #[arg(long, value_name = "FILE", value_parser = parse_schema_file)]
+    pub json_schema: Option<JsonSchemaFormat>,
+    /// Print how many input tokens the request would use instead of sending it.
+    #[arg(long, conflicts_with = "stream")]
+    pub count_tokens: bool,
     /// Bedrock extras as a JSON object: additionalModelRequestFields,
     /// additionalModelResponseFieldPaths, performanceConfig, serviceTier, requestMetadata.
     #[arg(long, value_name = "JSON", value_parser = parse_json_object)]
@@ -312,6 +324,72 @@ fn parse_guardrail(text: &str) -> Result<Guardrail, String> {
     }
 }
 
+fn parse_effort(text: &str) -> Result<Effort, String> {
+    Ok(match text {
+        "minimal" => Effort::Minimal,
+        "low" => Effort::Low,
+        "medium" => Effort::Medium,
+        "high" => Effort::High,
+        "xhigh" => Effort::Xhigh,
+        "max" => Effort::Max,
+        _ => return Err("use minimal, low, medium, high, xhigh or max".into()),
+    })
+}
+
+/// A JSON Schema file: the schema is the whole file, its name the file's stem made a valid
+/// format name (letters, digits, `_` and `-`).
+fn parse_schema_file(path: &str) -> Result<JsonSchemaFormat, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let schema = match serde_json::from_str::<Value>(&text) {
+        Ok(schema @ Value::Object(_)) => schema,
+        Ok(_) => return Err(format!("{path}: a JSON Schema is a JSON object")),
+        Err(e) => return Err(format!("{path} is not valid JSON: {e}")),
+    };
+    let stem = Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned());
+    let name: String = stem
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .take(64)
+        .collect();
+    Ok(JsonSchemaFormat {
+        name: if name.is_empty() { "answer".into() } else { name },
+        description: schema.get("description").and_then(Value::as_str).map(str::to_string),
+        schema_json: schema.to_string(),
+        strict: true,
+    })
+}
+
+/// `embed` options.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// `amazon-bedrock|<model-id>` or a model ID; default: the settings' `embeddingModel`.
+    #[arg(long, value_name = "SPEC")]
+    pub model: Option<String>,
+    /// The vector length, where the model offers a choice.
+    #[arg(long, value_name = "N")]
+    pub dimensions: Option<u32>,
+    /// What the vectors are for: search-document, search-query, classification or clustering.
+    #[arg(long, value_name = "TYPE", value_parser = parse_input_type)]
+    pub input_type: Option<EmbedInputType>,
+    /// Print JSON (every vector in full).
+    #[arg(long)]
+    pub json: bool,
+    /// The texts to embed.
+    #[arg(value_name = "TEXT", required = true)]
+    pub texts: Vec<String>,
+}
+
+fn parse_input_type(text: &str) -> Result<EmbedInputType, String> {
+    Ok(match text {
+        "search-document" => EmbedInputType::SearchDocument,
+        "search-query" => EmbedInputType::SearchQuery,
+        "classification" => EmbedInputType::Classification,
+        "clustering" => EmbedInputType::Clustering,
+        _ => return Err("use search-document, search-query, classification or clustering".into()),
+    })
+}
+
 /// `rerank` options.
 #[derive(Debug, Args)]
 pub struct RerankArgs {
@@ -392,6 +470,7 @@ pub async fn run(
         Command::Check(a) => a.json,
         Command::Chat(a) => a.json,
         Command::Rerank(a) => a.json,
+        Command::Embed(a) => a.json,
         Command::Schema | Command::Demo => false,
         Command::Serve(args) => return serve_command(&cli, args, env, out, err).await,
     };
@@ -472,6 +551,21 @@ async fn execute(
             }
             Ok(())
         }
+        Command::Chat(args) if args.count_tokens => {
+            let count = host.count_tokens(&settings_json, chat_request(args)).await?;
+            if p.json {
+                p.json_line(&output::count_tokens_json(&count));
+            } else {
+                p.text(&format!(
+                    "{} input tokens ({})\n",
+                    count.input_tokens, count.metadata.model
+                ));
+                for w in &count.warnings {
+                    p.warning(&w.message, &w.code);
+                }
+            }
+            Ok(())
+        }
         Command::Chat(args) if args.stream => stream_chat(&host, &settings_json, args, p).await,
         Command::Chat(args) => {
             let answer = host.generate(&settings_json, chat_request(args)).await?;
@@ -499,6 +593,28 @@ async fn execute(
             } else {
                 p.text(&output::rerank_table(&ranking, terminal_width(env)));
                 for w in &ranking.warnings {
+                    p.warning(&w.message, &w.code);
+                }
+            }
+            Ok(())
+        }
+        Command::Embed(args) => {
+            let request = EmbedRequest {
+                model: args.model.clone(),
+                inputs: args.texts.iter().cloned().map(EmbedInput::Text).collect(),
+                input_type: args.input_type,
+                dimensions: args.dimensions,
+                normalize: None,
+                embedding_types: vec![],
+                truncation: None,
+                provider_options: None,
+            };
+            let answer = host.embed(&settings_json, request).await?;
+            if p.json {
+                p.json_line(&output::embed_json(&answer));
+            } else {
+                p.text(&output::embed_table(&answer));
+                for w in &answer.warnings {
                     p.warning(&w.message, &w.code);
                 }
             }
@@ -589,6 +705,7 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             top_p: args.top_p,
             stop_sequences: args.stop.clone(),
             reasoning_budget: args.reasoning_budget,
+            reasoning_effort: args.reasoning_effort,
         },
         tools: args.tools.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
         tool_choice: args.tool_choice.clone(),
@@ -596,6 +713,7 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             .guardrail
             .clone()
             .map(|g| Guardrail { trace: args.guardrail_trace.clone(), ..g }),
+        response_format: args.json_schema.clone().map(ResponseFormat::JsonSchema),
         provider_options: args.provider_options.clone(),
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Starts the local Bedrock emulator on loopback (it recomputes every SigV4 signature and
 //! validates request shapes like AWS), points the component's `baseUrl` at it, and walks
-//! through what an operator does: check the configuration, chat, stream, re-rank, and read a
-//! mapped error. Every call goes through the sandboxed component in the real host.
+//! through what an operator does: check the configuration, chat, stream, re-rank, ask for a
+//! structured answer, embed, and read a mapped error. Every call goes through the sandboxed
+//! component in the real host.
 
 use std::io::Write;
 
@@ -38,6 +39,7 @@ pub async fn run(host: &Host, out: &mut dyn Write) -> u8 {
         "baseUrl": emulator.base_url(),
         "languageModel": MODEL,
         "rerankingModel": "amazon-bedrock|cohere.rerank-v3-5:0",
+        "embeddingModel": "amazon-bedrock|amazon.titan-embed-text-v2:0",
     });
     let mut demo = Demo { host, settings: settings.to_string(), out, failures: 0 };
     demo.intro(&emulator, &settings);
@@ -45,6 +47,8 @@ pub async fn run(host: &Host, out: &mut dyn Write) -> u8 {
     demo.chat().await;
     demo.stream().await;
     demo.rerank().await;
+    demo.structured().await;
+    demo.embed().await;
     demo.mapped_error().await;
     demo.settings_error().await;
     demo.outro(&emulator);
@@ -181,8 +185,64 @@ impl Demo<'_> {
         }
     }
 
+    async fn structured(&mut self) {
+        self.step("5. a structured answer (outputConfig.textFormat: JSON that fits a schema)");
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "country": {"type": "string"},
+                "population": {"type": "integer"}
+            },
+            "required": ["city", "country", "population"],
+            "additionalProperties": false
+        });
+        self.say(&format!("schema: {schema}"));
+        let prompt = "Which is the largest city of France?";
+        self.say(&format!("> {prompt}"));
+        let mut request = request(None, prompt);
+        request.response_format = Some(ResponseFormat::JsonSchema(JsonSchemaFormat {
+            name: "city_facts".into(),
+            description: None,
+            schema_json: schema.to_string(),
+            strict: true,
+        }));
+        match self.host.generate(&self.settings, request).await {
+            Ok(answer) => match serde_json::from_str::<Value>(&answer.text) {
+                Ok(Value::Object(_)) => self.say(&format!("< {}", answer.text)),
+                _ => self.unexpected("answer", &format!("not a JSON object: {}", answer.text)),
+            },
+            Err(e) => self.unexpected("error", &output::error_text(&e)),
+        }
+    }
+
+    async fn embed(&mut self) {
+        self.step("6. embeddings (amazon.titan-embed-text-v2:0, one call per text, 8 at a time)");
+        let texts = ["Paris is the capital of France.", "Berlin is the capital of Germany."];
+        for t in texts {
+            self.say(&format!("> {t}"));
+        }
+        let request = EmbedRequest {
+            model: None,
+            inputs: texts.iter().map(|t| EmbedInput::Text(t.to_string())).collect(),
+            input_type: None,
+            dimensions: Some(256),
+            normalize: None,
+            embedding_types: vec![],
+            truncation: None,
+            provider_options: None,
+        };
+        match self.host.embed(&self.settings, request).await {
+            Ok(answer) => {
+                let table = output::embed_table(&answer);
+                self.say(table.trim_end());
+            }
+            Err(e) => self.unexpected("error", &output::error_text(&e)),
+        }
+    }
+
     async fn mapped_error(&mut self) {
-        self.step("5. a mapped error: calling the bare model ID, which needs an inference profile");
+        self.step("7. a mapped error: calling the bare model ID, which needs an inference profile");
         self.say(&format!("> chat --model {BARE_MODEL}"));
         match self.host.generate(&self.settings, request(Some(BARE_MODEL), "Hello")).await {
             Ok(_) => self.unexpected("success", "Bedrock refuses on-demand calls to this model"),
@@ -194,7 +254,7 @@ impl Demo<'_> {
     }
 
     async fn settings_error(&mut self) {
-        self.step("6. bad settings are refused before any request, naming the field");
+        self.step("8. bad settings are refused before any request, naming the field");
         let bad = self.settings.replace("us-east-1", "US East");
         self.say("> region: \"US East\"");
         match self.host.generate(&bad, request(None, "Hello")).await {
@@ -236,10 +296,12 @@ fn request(model: Option<&str>, prompt: &str) -> GenerateRequest {
             top_p: None,
             stop_sequences: vec![],
             reasoning_budget: None,
+            reasoning_effort: None,
         },
         tools: vec![],
         tool_choice: None,
         guardrail: None,
+        response_format: None,
         provider_options: None,
     }
 }

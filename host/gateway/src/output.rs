@@ -5,9 +5,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::types::{
-    CheckReport, ContentPart, GenerateResponse, MediaSource, ProviderError, Reasoning,
-    RerankDocument, RerankResponse, StreamPart, ToolCall, ToolResultContent, Usage, Warning,
-    error_kind_name, finish_reason_name,
+    CheckReport, ContentPart, CountTokensResponse, EmbedResponse, GenerateResponse, MediaSource,
+    ProviderError, Reasoning, RerankDocument, RerankResponse, StreamPart, ToolCall,
+    ToolResultContent, Usage, Warning, error_kind_name, finish_reason_name,
 };
 
 /// `{"error": {...}}` for `--json` output.
@@ -338,6 +338,75 @@ pub fn rerank_table(r: &RerankResponse, width: usize) -> String {
         );
     }
     text
+}
+
+/// The `embed --json` object: each embedding with the formats it carries.
+pub fn embed_json(r: &EmbedResponse) -> Value {
+    let embeddings: Vec<Value> = r
+        .embeddings
+        .iter()
+        .map(|e| {
+            let mut v = json!({"index": e.index});
+            if let Some(x) = &e.float {
+                v["float"] = json!(x);
+            }
+            if let Some(x) = &e.int8 {
+                v["int8"] = json!(x);
+            }
+            if let Some(x) = &e.uint8 {
+                v["uint8"] = json!(x);
+            }
+            if let Some(x) = &e.binary {
+                v["binary"] = json!(x);
+            }
+            if let Some(x) = &e.ubinary {
+                v["ubinary"] = json!(x);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "embeddings": embeddings,
+        "dimensions": r.dimensions,
+        "usage": {"inputTokens": r.usage.input_tokens},
+        "model": r.metadata.model,
+        "requestId": r.metadata.request_id,
+        "warnings": warnings_json(&r.warnings),
+    })
+}
+
+/// The embeddings as a table: index, dimensions and the first values of each vector.
+pub fn embed_table(r: &EmbedResponse) -> String {
+    const SHOWN: usize = 4;
+    let mut text = String::from("index  dims  first values\n");
+    for e in &r.embeddings {
+        let first: Vec<String> = match (&e.float, &e.int8, &e.uint8, &e.binary, &e.ubinary) {
+            (Some(f), ..) => f.iter().take(SHOWN).map(|x| format!("{x:+.4}")).collect(),
+            (_, Some(i), ..) => i.iter().take(SHOWN).map(i8::to_string).collect(),
+            (_, _, Some(u), ..) => u.iter().take(SHOWN).map(u8::to_string).collect(),
+            (_, _, _, Some(b), _) => b.iter().take(SHOWN).map(i8::to_string).collect(),
+            (.., Some(u)) => u.iter().take(SHOWN).map(|b| format!("{b:08b}")).collect(),
+            _ => Vec::new(),
+        };
+        text += &format!("{:>5}  {:>4}  {} ...\n", e.index, r.dimensions, first.join(" "));
+    }
+    text += &format!(
+        "{} embedding(s), {} input tokens, model {}\n",
+        r.embeddings.len(),
+        r.usage.input_tokens,
+        r.metadata.model
+    );
+    text
+}
+
+/// The `chat --count-tokens --json` object.
+pub fn count_tokens_json(r: &CountTokensResponse) -> Value {
+    json!({
+        "inputTokens": r.input_tokens,
+        "model": r.metadata.model,
+        "requestId": r.metadata.request_id,
+        "warnings": warnings_json(&r.warnings),
+    })
 }
 
 /// `text` on one line, cut to `max` characters with an ellipsis.

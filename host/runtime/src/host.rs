@@ -29,7 +29,8 @@ use crate::policy::{Policy, Rules};
 use crate::sandbox::{self, Budget, Call, CallState, MIB, MemoryLimiter};
 use crate::stream::ChatStream;
 use crate::types::{
-    CheckReport, GenerateRequest, GenerateResponse, ProviderError, RerankRequest, RerankResponse,
+    CheckReport, CountTokensResponse, EmbedRequest, EmbedResponse, GenerateRequest,
+    GenerateResponse, ProviderError, RerankRequest, RerankResponse,
 };
 
 /// Limits, locations and outbound rules for a [`Host`]: the operator's choices.
@@ -252,6 +253,33 @@ impl Host {
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_rerank(&mut call.store, client, &request)).await;
+        call.settle(outcome)
+    }
+
+    /// Embeds texts (and images, where the model takes them); the embeddings come back in
+    /// input order.
+    pub async fn embed(
+        &self,
+        settings_json: &str,
+        request: EmbedRequest,
+    ) -> Result<EmbedResponse, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_embed(&mut call.store, client, &request)).await;
+        call.settle(outcome)
+    }
+
+    /// Counts the input tokens a chat request would use, without generating.
+    pub async fn count_tokens(
+        &self,
+        settings_json: &str,
+        request: GenerateRequest,
+    ) -> Result<CountTokensResponse, ProviderError> {
+        let (mut call, client) = self.open(settings_json).await?;
+        let guest = call.provider.ai_gateway_provider_provider().client();
+        let outcome =
+            call.budget.bounded(guest.call_count_tokens(&mut call.store, client, &request)).await;
         call.settle(outcome)
     }
 

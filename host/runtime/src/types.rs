@@ -8,12 +8,14 @@
 // Listed rather than glob-imported: the generated module also holds linker plumbing
 // (a `Host` trait, `add_to_linker`) that is not part of this API.
 pub use crate::bindings::ai_gateway::provider::types::{
-    CachePoint, CheckReport, CitedText, ContentPart, Document, ErrorKind, Finish, FinishReason,
-    GenerateRequest, GenerateResponse, Guardrail, Image, InferenceSettings, MediaSource, Message,
-    ProviderError, Reasoning, ReasoningDelta, ReasoningText, RerankDocument, RerankRequest,
-    RerankResponse, RerankResult, ResponseMetadata, Role, S3Location, StreamPart, TextDelta,
-    ToolCall, ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition, ToolResult,
-    ToolResultContent, Usage, Warning,
+    CachePoint, CheckReport, CitedText, ContentPart, CountTokensResponse, Document, Effort,
+    EmbedInput, EmbedInputType, EmbedRequest, EmbedResponse, EmbedUsage, Embedding, EmbeddingType,
+    ErrorKind, Finish, FinishReason, GenerateRequest, GenerateResponse, Guardrail, Image,
+    InferenceSettings, JsonSchemaFormat, MediaSource, Message, ProviderError, Reasoning,
+    ReasoningDelta, ReasoningText, RerankDocument, RerankRequest, RerankResponse, RerankResult,
+    ResponseFormat, ResponseMetadata, Role, S3Location, StreamPart, TextDelta, ToolCall,
+    ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition, ToolResult, ToolResultContent,
+    Truncation, Usage, Warning,
 };
 
 /// Declares the WIT name of every case of a generated enum, once: `name()`, `from_name()`
@@ -142,6 +144,7 @@ impl Default for InferenceSettings {
             top_p: None,
             stop_sequences: Vec::new(),
             reasoning_budget: None,
+            reasoning_effort: None,
         }
     }
 }
@@ -165,6 +168,7 @@ impl GenerateRequest {
             tools: Vec::new(),
             tool_choice: None,
             guardrail: None,
+            response_format: None,
             provider_options: None,
         }
     }
@@ -172,6 +176,22 @@ impl GenerateRequest {
     /// A one-turn request: the user says `prompt`.
     pub fn prompt(prompt: impl Into<String>) -> Self {
         Self::new(vec![Message::text(Role::User, prompt)])
+    }
+}
+
+impl EmbedRequest {
+    /// A request to embed `texts` with the model's defaults.
+    pub fn texts(texts: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        EmbedRequest {
+            model: None,
+            inputs: texts.into_iter().map(|t| EmbedInput::Text(t.into())).collect(),
+            input_type: None,
+            dimensions: None,
+            normalize: None,
+            embedding_types: Vec::new(),
+            truncation: None,
+            provider_options: None,
+        }
     }
 }
 

@@ -132,8 +132,33 @@ fn truncate_bytes(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
-/// A sample value for a JSON schema: required properties filled, strings "Paris".
+/// A minimal valid instance of a JSON schema: required properties filled, strings "Paris",
+/// numbers within `minimum`/`maximum`, arrays of `minItems` (at least one) items, `$ref`s into
+/// `$defs`/`definitions` followed.
 pub(crate) fn sample_for_schema(schema: &Value) -> Value {
+    sample(schema, schema, 0)
+}
+
+/// A plausible string for a property name (the emulator's answers are about Paris).
+fn word_for(name: &str) -> &'static str {
+    let name = name.to_ascii_lowercase();
+    const WORDS: [(&str, &str); 4] =
+        [("country", "France"), ("language", "French"), ("river", "Seine"), ("currency", "EUR")];
+    WORDS.iter().find(|(key, _)| name.contains(key)).map_or("Paris", |(_, word)| word)
+}
+
+fn sample(schema: &Value, root: &Value, depth: usize) -> Value {
+    sample_named(schema, root, depth, "")
+}
+
+fn sample_named(schema: &Value, root: &Value, depth: usize, name: &str) -> Value {
+    if depth > 32 {
+        return Value::Null;
+    }
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        let pointer = target.strip_prefix('#').unwrap_or(target);
+        return root.pointer(pointer).map_or(Value::Null, |s| sample(s, root, depth + 1));
+    }
     if let Some(c) = schema.get("const") {
         return c.clone();
     }
@@ -142,7 +167,7 @@ pub(crate) fn sample_for_schema(schema: &Value) -> Value {
     }
     for key in ["anyOf", "oneOf", "allOf"] {
         if let Some(first) = schema.get(key).and_then(Value::as_array).and_then(|e| e.first()) {
-            return sample_for_schema(first);
+            return sample(first, root, depth + 1);
         }
     }
     let kind = match schema.get("type") {
@@ -153,6 +178,7 @@ pub(crate) fn sample_for_schema(schema: &Value) -> Value {
         _ if schema.get("properties").is_some() => "object",
         _ => "string",
     };
+    let num = |key: &str| schema.get(key).and_then(Value::as_f64);
     match kind {
         "object" => {
             let mut out = Map::new();
@@ -160,23 +186,47 @@ pub(crate) fn sample_for_schema(schema: &Value) -> Value {
             for name in required.into_iter().flatten().filter_map(Value::as_str) {
                 let prop =
                     schema.get("properties").and_then(|p| p.get(name)).unwrap_or(&Value::Null);
-                out.insert(name.to_string(), sample_for_schema(prop));
+                out.insert(name.to_string(), sample_named(prop, root, depth + 1, name));
             }
             Value::Object(out)
         }
         "array" => {
             let items = schema.get("items").unwrap_or(&Value::Null);
-            json!([sample_for_schema(items)])
+            let n = schema.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+            let n = schema.get("maxItems").and_then(Value::as_u64).map_or(n, |max| n.min(max));
+            Value::Array((0..n).map(|_| sample(items, root, depth + 1)).collect())
         }
         "integer" => {
-            schema.get("minimum").and_then(Value::as_i64).map_or(json!(1), |m| json!(m.max(1)))
+            let low = num("minimum").or(num("exclusiveMinimum").map(|m| m.floor() + 1.0));
+            let value = low.map_or(1.0, |m| m.max(1.0).ceil());
+            let value = num("maximum").map_or(value, |max| value.min(max.floor()));
+            json!(value as i64)
         }
         "number" => {
-            schema.get("minimum").and_then(Value::as_f64).map_or(json!(1.5), |m| json!(m.max(1.5)))
+            let value = num("minimum").map_or(1.5, |m| m.max(1.5));
+            let value = num("exclusiveMinimum").map_or(value, |m| value.max(m + 0.5));
+            json!(num("maximum").map_or(value, |max| value.min(max)))
         }
         "boolean" => json!(true),
         "null" => Value::Null,
-        _ => json!("Paris"),
+        _ => {
+            let format = schema.get("format").and_then(Value::as_str);
+            let mut text = match format {
+                Some("date-time") => "2025-01-01T00:00:00Z".to_string(),
+                Some("date") => "2025-01-01".to_string(),
+                Some("email") => "paris@example.com".to_string(),
+                Some("uri") => "https://example.com/paris".to_string(),
+                _ => word_for(name).to_string(),
+            };
+            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+            while text.chars().count() < min {
+                text.push('s');
+            }
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+                text = text.chars().take(max as usize).collect();
+            }
+            json!(text)
+        }
     }
 }
 
@@ -234,6 +284,22 @@ impl PromptCache {
     }
 }
 
+/// Input tokens of a validated request: every string leaf of the system prompt, the messages
+/// and the tool definitions (the emulator's token is 4 bytes), at least 1.
+pub(crate) fn input_tokens(request: &Request<'_>) -> u64 {
+    tokens(
+        request.system.iter().map(block_bytes).sum::<usize>()
+            + request
+                .messages
+                .iter()
+                .flat_map(|m| content(m).iter())
+                .map(block_bytes)
+                .sum::<usize>()
+            + request.tool_items.iter().map(block_bytes).sum::<usize>(),
+    )
+    .max(1)
+}
+
 // ---------- the answer ----------
 
 /// Generates the Converse answer for a validated request.
@@ -274,6 +340,10 @@ pub(crate) fn answer(
         .unwrap_or_default();
     let tool = match &request.tool_choice {
         Some(ToolChoice::Tool(name)) => request.tools.iter().find(|t| t.name == name),
+        // With a response format and a free choice, the model answers in the format.
+        _ if request.output_schema.is_some() && request.tool_choice != Some(ToolChoice::Any) => {
+            None
+        }
         _ => request.tools.first(),
     };
 
@@ -291,7 +361,9 @@ pub(crate) fn answer(
             stop_reason = "tool_use";
         }
         _ => {
-            let full = if results.is_empty() {
+            let full = if let Some(schema) = &request.output_schema {
+                sample_for_schema(schema).to_string()
+            } else if results.is_empty() {
                 format!("{GREETING} You said: {}", shorten(&prompt, MAX_ECHO_CHARS))
             } else {
                 format!("{GREETING} {}", describe_results(request.messages, &results))
@@ -552,5 +624,34 @@ mod tests {
             answer(&r, model, SONNET, &PromptCache::default()).to_value()["stopReason"],
             "end_turn"
         );
+    }
+}
+
+#[cfg(test)]
+mod schema_samples {
+    use super::sample_for_schema;
+    use serde_json::json;
+
+    #[test]
+    fn samples_satisfy_the_constraints_they_meet() {
+        let schema = json!({"type": "object", "required": ["n", "x", "list", "code", "country", "maybe", "ref"],
+            "properties": {
+                "n": {"type": "integer", "exclusiveMinimum": 10, "maximum": 20},
+                "x": {"type": "number", "maximum": 0.5},
+                "list": {"type": "array", "items": {"type": "boolean"}, "minItems": 3},
+                "code": {"type": "string", "minLength": 7, "maxLength": 8},
+                "country": {"type": "string"},
+                "maybe": {"type": ["null", "string"], "format": "email"},
+                "ref": {"$ref": "#/definitions/day"}
+            },
+            "definitions": {"day": {"const": "monday"}}});
+        assert_eq!(
+            sample_for_schema(&schema),
+            json!({"n": 11, "x": 0.5, "list": [true, true, true], "code": "Parisss",
+                   "country": "France", "maybe": "paris@example.com", "ref": "monday"})
+        );
+        // Unresolvable or runaway references end instead of recursing forever.
+        let looping = json!({"$ref": "#"});
+        assert_eq!(sample_for_schema(&looping), serde_json::Value::Null);
     }
 }

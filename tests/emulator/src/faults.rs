@@ -264,6 +264,21 @@ faults! {
     ValidationMalformedInput = "validation-malformed-input", 400, Some("ValidationException"), B, JSON, None,
         r#"{"message":"Malformed input request: #: required key [texts] not found#: required key [input_type] not found#: extraneous key [inputText] is not permitted, please reformat your input and try again."}"#;
 
+    // ---- Embeddings and token counting ----
+    /// 400: Titan Text Embeddings v2 with an over-long `inputText` (the schema-error format of
+    /// spec §12.5; the limit from the model's documentation).
+    EmbedTextTooLong = "embed-text-too-long", 400, Some("ValidationException"), B, JSON, None,
+        r#"{"message":"Malformed input request: #/inputText: expected maxLength: 50000, actual: 50001, please reformat your input and try again."}"#;
+    /// 400: Cohere Embed with more than 96 texts in one call.
+    EmbedTooManyTexts = "embed-too-many-texts", 400, Some("ValidationException"), B, JSON, None,
+        r#"{"message":"Malformed input request: #/texts: expected maximum item count: 96, found: 97, please reformat your input and try again."}"#;
+    /// 400: CountTokens for a model that cannot count (strands-agents #2250, bifrost #2169).
+    CountTokensUnsupported = "count-tokens-unsupported", 400, Some("ValidationException"), B, JSON, None,
+        r#"{"message":"The provided model doesn't support counting tokens."}"#;
+    /// 400: CountTokens with a document block (aws-sdk-java-v2 #6370).
+    CountTokensDocument = "count-tokens-document", 400, Some("ValidationException"), B, JSON, None,
+        r#"{"message":"Document input not supported for token counting"}"#;
+
     // ---- Rerank (spec §11; agent-runtime error shapes, texts from its model docs unless quoted) ----
     /// 400 ValidationException: a bare model ID instead of a foundation-model ARN (litellm #7056).
     RerankInvalidArn = "rerank-invalid-arn", 400, Some("ValidationException"), B, JSON, None,

@@ -1,17 +1,23 @@
 //! A local Amazon Bedrock emulator on loopback, for end-to-end tests, demos and benchmarks.
 //!
 //! It is strict like AWS: it recomputes SigV4 signatures by hand (see [`sigv4`]), routes and
-//! decodes model IDs like Bedrock's front end, validates Converse / Rerank / rerank InvokeModel
-//! bodies against the documented shapes with AWS's messages, and can inject every error in the
+//! decodes model IDs like Bedrock's front end, validates Converse / CountTokens / Rerank /
+//! rerank and embedding InvokeModel bodies against the documented shapes with AWS's messages, and can inject every error in the
 //! spec ([`Fault`]). Answers are deterministic; streams are real event-stream frames
 //! ([`eventstream`]) flushed one by one.
 //!
 //! Test-only headers (unsigned, as a gateway adds custom headers after signing):
 //! `x-emulator-fault: <fault name>`, `x-emulator-scenario: <scenario>` (see
-//! [`fixtures::SCENARIOS`]), `x-emulator-frame-delay-ms: <n>`. A model ID
-//! `emulator.fault-<name>` selects a fault too.
+//! [`fixtures::SCENARIOS`]), `x-emulator-frame-delay-ms: <n>`, `x-emulator-latency-ms: <n>`
+//! (a pause before answering, so overlapping requests can be observed with
+//! [`Emulator::peak_in_flight`]). A model ID `emulator.fault-<name>` selects a fault too.
+//!
+//! Operations: Converse, ConverseStream (with structured output: the answer text is a minimal
+//! instance of the schema), InvokeModel for rerank and embedding models (Titan Text Embeddings
+//! v2, Cohere Embed v3 and v4), CountTokens (Anthropic models), and the agent runtime's Rerank.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +28,7 @@ use tokio::task::JoinHandle;
 mod answer;
 mod auth;
 pub mod clock;
+mod embed;
 mod errors;
 pub mod eventstream;
 pub mod faults;
@@ -35,6 +42,13 @@ mod stream;
 mod validate;
 
 pub use faults::{Fault, Namespace, StreamFault};
+
+/// The float vector the emulator answers for an embedding input (a text, or an image's data
+/// URI), so tests can check that each input got its own vector, in order. Titan and Cohere
+/// derive it the same way; `normalize` is Titan's flag (Cohere vectors are unit length).
+pub fn expected_embedding(input: &str, dimensions: usize, normalize: bool) -> Vec<f64> {
+    embed::vector(input, dimensions, normalize)
+}
 
 /// The demo access key ID (the AWS documentation's example key).
 pub const DEMO_ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
@@ -189,6 +203,8 @@ impl Emulator {
             config,
             requests: Mutex::new(Vec::new()),
             cache: answer::PromptCache::default(),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, state.clone(), stopped));
@@ -213,12 +229,19 @@ impl Emulator {
         }
     }
 
-    /// Forgets the recorded requests.
+    /// Forgets the recorded requests and resets [`Emulator::peak_in_flight`].
     pub fn clear_requests(&self) {
         match self.state.requests.lock() {
             Ok(mut requests) => requests.clear(),
             Err(poisoned) => poisoned.into_inner().clear(),
         }
+        self.state.peak_in_flight.store(0, Ordering::SeqCst);
+    }
+
+    /// The most requests the emulator was handling at the same time since it started (or
+    /// since [`Emulator::clear_requests`]): from reading the request to sending the head.
+    pub fn peak_in_flight(&self) -> usize {
+        self.state.peak_in_flight.load(Ordering::SeqCst)
     }
 
     /// Stops accepting, drops open connections and waits for the server task.

@@ -3,6 +3,7 @@
 //! A small, explicit catalogue: unknown IDs are refused like Bedrock refuses them, so a test
 //! cannot pass with an ID that AWS would reject.
 
+use crate::embed::EmbedKind;
 use crate::errors::ApiError;
 use crate::faults::Fault;
 
@@ -53,6 +54,12 @@ pub(crate) struct ModelInfo {
     pub has_profiles: bool,
     /// A reranking model (not usable with Converse).
     pub rerank: Option<RerankKind>,
+    /// An embedding model (InvokeModel only).
+    pub embed: Option<EmbedKind>,
+    /// Takes Converse `outputConfig.textFormat` (Claude 4.5 and later).
+    pub structured_output: bool,
+    /// Takes Converse `outputConfig.effort` (Claude Opus 4.5, Claude 4.6).
+    pub effort: bool,
     /// Regions where the model is not offered.
     pub unavailable_in: &'static [&'static str],
 }
@@ -75,6 +82,9 @@ const fn chat(
         exclusive_sampling: false,
         has_profiles: false,
         rerank: None,
+        embed: None,
+        structured_output: false,
+        effort: false,
         unavailable_in: &[],
     }
 }
@@ -96,8 +106,24 @@ const fn claude(
         exclusive_sampling: exclusive,
         has_profiles: true,
         rerank: None,
+        embed: None,
+        structured_output: false,
+        effort: false,
         unavailable_in: &[],
     }
+}
+
+/// Claude 4.5 and later: native structured output (and effort where `effort`).
+const fn structured(mut info: ModelInfo, effort: bool) -> ModelInfo {
+    info.structured_output = true;
+    info.effort = effort;
+    info
+}
+
+const fn embedder(id: &'static str, provider: Provider, kind: EmbedKind) -> ModelInfo {
+    let mut info = chat(id, provider, 0, false, false);
+    info.embed = Some(kind);
+    info
 }
 
 const fn profiled(mut info: ModelInfo) -> ModelInfo {
@@ -126,21 +152,60 @@ static CATALOGUE: &[ModelInfo] = &[
     claude("anthropic.claude-sonnet-4-20250514-v1:0", 64000, Thinking::Enabled, false),
     claude("anthropic.claude-opus-4-20250514-v1:0", 32000, Thinking::Enabled, false),
     claude("anthropic.claude-opus-4-1-20250805-v1:0", 32000, Thinking::Enabled, true),
-    claude("anthropic.claude-sonnet-4-5-20250929-v1:0", 64000, Thinking::Enabled, true),
-    claude("anthropic.claude-haiku-4-5-20251001-v1:0", 64000, Thinking::Enabled, true),
-    claude("anthropic.claude-opus-4-5-20251101-v1:0", 64000, Thinking::Enabled, true),
-    claude("anthropic.claude-sonnet-4-6", 64000, Thinking::Adaptive, true),
-    claude("anthropic.claude-opus-4-6-v1", 128000, Thinking::Adaptive, true),
+    structured(
+        claude("anthropic.claude-sonnet-4-5-20250929-v1:0", 64000, Thinking::Enabled, true),
+        false,
+    ),
+    structured(
+        claude("anthropic.claude-haiku-4-5-20251001-v1:0", 64000, Thinking::Enabled, true),
+        false,
+    ),
+    structured(
+        claude("anthropic.claude-opus-4-5-20251101-v1:0", 64000, Thinking::Enabled, true),
+        true,
+    ),
+    structured(claude("anthropic.claude-sonnet-4-6", 64000, Thinking::Adaptive, true), true),
+    structured(claude("anthropic.claude-opus-4-6-v1", 128000, Thinking::Adaptive, true), true),
     profiled(chat("amazon.nova-micro-v1:0", Provider::Amazon, 10000, false, true)),
     profiled(chat("amazon.nova-lite-v1:0", Provider::Amazon, 10000, true, true)),
     profiled(chat("amazon.nova-pro-v1:0", Provider::Amazon, 10000, true, true)),
     chat("meta.llama3-8b-instruct-v1:0", Provider::Meta, 2048, false, false),
     reranker("cohere.rerank-v3-5:0", Provider::Cohere, RerankKind::Cohere),
+    embedder("amazon.titan-embed-text-v2:0", Provider::Amazon, EmbedKind::TitanV2),
+    embedder("cohere.embed-english-v3", Provider::Cohere, EmbedKind::CohereV3),
+    embedder("cohere.embed-multilingual-v3", Provider::Cohere, EmbedKind::CohereV3),
+    embedder("cohere.embed-v4:0", Provider::Cohere, EmbedKind::CohereV4),
     ModelInfo {
         unavailable_in: &["us-east-1"],
         ..reranker("amazon.rerank-v1:0", Provider::Amazon, RerankKind::Amazon)
     },
 ];
+
+/// Resolves the `{modelId}` of CountTokens: a base model ID or a foundation-model ARN of the
+/// signing region. Inference profiles are refused as invalid identifiers (as Bedrock does), and
+/// on-demand support does not matter (nothing is generated).
+pub(crate) fn resolve_for_counting(model_id: &str, region: &str) -> Result<Resolved, ApiError> {
+    if let Some(name) = model_id.strip_prefix("emulator.fault-") {
+        return Fault::from_name(name).map(Resolved::Fault).ok_or_else(invalid);
+    }
+    let id = match model_id.strip_prefix("arn:") {
+        Some(_) => {
+            let parts: Vec<&str> = model_id.splitn(6, ':').collect();
+            match parts[..] {
+                [_, _, "bedrock", arn_region, "", resource] if arn_region == region => {
+                    resource.strip_prefix("foundation-model/").ok_or_else(invalid)?
+                }
+                _ => return Err(invalid()),
+            }
+        }
+        None => model_id,
+    };
+    let info = base_model(id).ok_or_else(invalid)?;
+    if info.unavailable_in.contains(&region) {
+        return Err(invalid());
+    }
+    Ok(Resolved::Model(info))
+}
 
 /// Looks up a base model ID.
 pub(crate) fn base_model(id: &str) -> Option<&'static ModelInfo> {

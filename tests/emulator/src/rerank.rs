@@ -273,7 +273,7 @@ fn rerank_model_id<'a>(arn: &'a str, region: &str) -> Res<&'a str> {
 
 // ---------- InvokeModel on rerank models ----------
 
-fn json_type(v: &Value) -> &'static str {
+pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "Null",
         Value::Bool(_) => "Boolean",
@@ -285,7 +285,7 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn malformed(errors: &[String]) -> ApiError {
+pub(crate) fn malformed(errors: &[String]) -> ApiError {
     ApiError::validation(format!(
         "Malformed input request: {}, please reformat your input and try again.",
         errors.concat()

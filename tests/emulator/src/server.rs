@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -23,6 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::answer::{self, Answer, PromptCache};
 use crate::auth::{self, Principal};
+use crate::embed;
 use crate::errors::ApiError;
 use crate::faults::Fault;
 use crate::models::{self, Provider, Resolved};
@@ -39,6 +41,27 @@ pub(crate) struct State {
     pub config: EmulatorConfig,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub cache: PromptCache,
+    /// Requests being handled right now.
+    pub in_flight: AtomicUsize,
+    /// The most requests handled at once since the last reset.
+    pub peak_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight until dropped, and records the peak.
+struct InFlight<'a>(&'a State);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a State) -> Self {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 type ResponseBody = UnsyncBoxBody<Bytes, io::Error>;
@@ -143,6 +166,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = req.into_parts();
+    let in_flight = InFlight::enter(&state);
     let request_id = rng::request_id();
     let body = Limited::new(body, MAX_BODY).collect().await.map(|c| c.to_bytes());
     let ctx = Ctx {
@@ -158,6 +182,10 @@ async fn handle(
             .collect(),
         body: body.as_ref().cloned().unwrap_or_default(),
     };
+    let latency = ctx.header("x-emulator-latency-ms").and_then(|ms| ms.trim().parse::<u64>().ok());
+    if let Some(ms) = latency.filter(|ms| *ms > 0) {
+        tokio::time::sleep(Duration::from_millis(ms.min(10_000))).await;
+    }
     let (reply, signature_valid, signed_headers) = match body {
         Ok(_) => dispatch(&state, &ctx, &request_id).await,
         Err(_) => (
@@ -182,6 +210,7 @@ async fn handle(
         Ok(mut requests) => requests.push(recorded),
         Err(poisoned) => poisoned.into_inner().push(recorded),
     }
+    drop(in_flight);
     Ok(build_response(reply, &request_id))
 }
 
@@ -258,6 +287,7 @@ enum Op {
     Converse,
     ConverseStream,
     Invoke,
+    CountTokens,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,6 +310,7 @@ fn route_of(method: &str, path: &str) -> Route {
         "converse" => Op::Converse,
         "converse-stream" => Op::ConverseStream,
         "invoke" => Op::Invoke,
+        "count-tokens" => Op::CountTokens,
         _ => return Route::Unknown,
     };
     if label.is_empty() {
@@ -451,7 +482,11 @@ fn model_route(
         .decode_utf8()
         .map_err(|_| ApiError::validation("The provided model identifier is invalid."))?
         .into_owned();
-    let resolved = models::resolve(&model_id, region)?;
+    let resolved = if op == Op::CountTokens {
+        models::resolve_for_counting(&model_id, region)?
+    } else {
+        models::resolve(&model_id, region)?
+    };
     let fault = header_fault.or(match resolved {
         Resolved::Fault(f) => Some(f),
         Resolved::Model(_) => None,
@@ -470,12 +505,18 @@ fn model_route(
     };
     require_json(ctx)?;
 
+    if op == Op::CountTokens {
+        let body = parse_json(&ctx.body)?;
+        let input_tokens = validate::count_tokens(&body, model)?;
+        return Ok(Reply::json(serde_json::json!({ "inputTokens": input_tokens }).to_string()));
+    }
+
     if op == Op::Invoke {
-        let Some(kind) = model.rerank else {
+        if model.rerank.is_none() && model.embed.is_none() {
             return Err(ApiError::validation(format!(
-                "The Bedrock emulator implements InvokeModel only for rerank models (cohere.rerank-v3-5:0, amazon.rerank-v1:0), not {model_id}. Use Converse."
+                "The Bedrock emulator implements InvokeModel only for rerank and embedding models (cohere.rerank-v3-5:0, amazon.rerank-v1:0, amazon.titan-embed-text-v2:0, cohere.embed-*), not {model_id}. Use Converse."
             )));
-        };
+        }
         if let Some(accept) = ctx.header("accept")
             && !accept.split(',').any(|a| {
                 let a = a.split(';').next().unwrap_or("").trim();
@@ -486,6 +527,16 @@ fn model_route(
                 "The requested Accept type is not supported. Use application/json.",
             ));
         }
+        if let Some(kind) = model.embed {
+            let result = embed::invoke_embed(kind, &ctx.body, request_id)?;
+            let mut reply = Reply::json(result.body.to_string());
+            reply.extra_headers.push(("x-amzn-bedrock-invocation-latency", "12".to_string()));
+            reply
+                .extra_headers
+                .push(("x-amzn-bedrock-input-token-count", result.input_tokens.to_string()));
+            return Ok(reply);
+        }
+        let Some(kind) = model.rerank else { unreachable!("checked above") };
         let result = rerank::invoke_rerank(kind, &ctx.body, request_id)?;
         let mut reply = Reply::json(result.to_string());
         reply.extra_headers.push(("x-amzn-bedrock-invocation-latency", "42".to_string()));
@@ -559,7 +610,11 @@ mod tests {
         );
         assert_eq!(route_of("POST", "/model/arn:aws:x/y/converse"), Route::Unknown);
         assert_eq!(route_of("GET", "/model/a/converse"), Route::Unknown);
-        assert_eq!(route_of("POST", "/model/a/count-tokens"), Route::Unknown);
+        assert_eq!(
+            route_of("POST", "/model/a/count-tokens"),
+            Route::Model { label: "a".into(), op: Op::CountTokens }
+        );
+        assert_eq!(route_of("POST", "/model/a/count_tokens"), Route::Unknown);
         assert_eq!(route_of("POST", "/rerank"), Route::Rerank);
         assert_eq!(route_of("POST", "/model//converse"), Route::Unknown);
     }

@@ -43,6 +43,8 @@ pub(crate) struct Request<'a> {
     pub thinking: bool,
     pub guardrail_id: Option<&'a str>,
     pub response_field_paths: Vec<&'a str>,
+    /// The schema of `outputConfig.textFormat`, parsed: the answer must conform to it.
+    pub output_schema: Option<Value>,
 }
 
 const TOP_LEVEL: &[&str] = &[
@@ -267,6 +269,10 @@ pub(crate) fn validate<'a>(body: &'a Value, model: &ModelInfo, stream: bool) -> 
     let response_field_paths = response_paths(top.get("additionalModelResponseFieldPaths"))?;
     request_metadata(top.get("requestMetadata"))?;
     small_configs(top)?;
+    let output_schema = match top.get("outputConfig") {
+        Some(v) => output_config(v, model)?,
+        None => None,
+    };
 
     let messages = array(required(top, "messages", "")?, "messages")?;
     let summary = messages_check(messages, model)?;
@@ -304,7 +310,36 @@ pub(crate) fn validate<'a>(body: &'a Value, model: &ModelInfo, stream: bool) -> 
         thinking,
         guardrail_id,
         response_field_paths,
+        output_schema,
     })
+}
+
+/// The members of `input.converse` (botocore `ConverseTokensRequest`).
+const COUNTABLE: &[&str] = &["messages", "system", "toolConfig", "additionalModelRequestFields"];
+
+/// Validates a CountTokens body (`{"input": {"converse": {...}} | {"invokeModel": {"body"}}}`)
+/// for `model` and returns the input tokens. Only Anthropic models count; others get Bedrock's
+/// refusal.
+pub(crate) fn count_tokens(body: &Value, model: &ModelInfo) -> Res<u64> {
+    let top = body.as_object().ok_or_else(|| {
+        ApiError::validation("Malformed request. Please check your parameter/values and try again.")
+    })?;
+    only_keys(top, &["input"], "")?;
+    let (kind, inner) = union(required(top, "input", "")?, &["invokeModel", "converse"], "input")?;
+    if model.provider != Provider::Anthropic || model.rerank.is_some() || model.embed.is_some() {
+        return Err(ApiError::validation("The provided model doesn't support counting tokens."));
+    }
+    if kind == "invokeModel" {
+        let map = object(inner, "input.invokeModel")?;
+        only_keys(map, &["body"], "input.invokeModel")?;
+        let bytes =
+            base64_blob(required(map, "body", "input.invokeModel")?, "input.invokeModel.body")?;
+        return Ok((bytes as u64).div_ceil(4).max(1));
+    }
+    let map = object(inner, "input.converse")?;
+    only_keys(map, COUNTABLE, "input.converse")?;
+    let request = validate(inner, model, false)?;
+    Ok(crate::answer::input_tokens(&request))
 }
 
 #[derive(Default)]
@@ -665,19 +700,32 @@ fn small_configs(top: &Map<String, Value>) -> Res<()> {
     if let Some(v) = top.get("projectIdentifier") {
         string(v, "projectIdentifier")?;
     }
-    if let Some(v) = top.get("outputConfig") {
-        output_config(v)?;
-    }
     Ok(())
 }
 
-fn output_config(value: &Value) -> Res<()> {
+/// Effort levels Anthropic takes through `outputConfig.effort` (botocore documents these).
+const EFFORTS: &[&str] = &["low", "medium", "high", "xhigh", "max"];
+
+/// Validates `outputConfig`; returns the parsed response schema, if any.
+fn output_config(value: &Value, model: &ModelInfo) -> Res<Option<Value>> {
     let map = object(value, "outputConfig")?;
     only_keys(map, &["textFormat", "effort"], "outputConfig")?;
     if let Some(effort) = map.get("effort") {
-        length(string(effort, "outputConfig.effort")?, 1, 16, "outputConfig.effort")?;
+        let level = string(effort, "outputConfig.effort")?;
+        length(level, 1, 16, "outputConfig.effort")?;
+        if !model.effort {
+            // Anthropic's wording for a field the model does not take (UNCERTAIN through Bedrock).
+            return Err(ApiError::model_says(
+                "output_config.effort: Extra inputs are not permitted",
+            ));
+        }
+        if !EFFORTS.contains(&level) {
+            return Err(ApiError::model_says(
+                "output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'",
+            ));
+        }
     }
-    let Some(format) = map.get("textFormat") else { return Ok(()) };
+    let Some(format) = map.get("textFormat") else { return Ok(None) };
     let path = "outputConfig.textFormat";
     let fmap = object(format, path)?;
     only_keys(fmap, &["type", "structure"], path)?;
@@ -692,12 +740,56 @@ fn output_config(value: &Value) -> Res<()> {
     only_keys(smap, &["schema", "name", "description"], spath)?;
     // Spec pitfall 9: the schema travels as a JSON *string*.
     let text = string(required(smap, "schema", spath)?, &join(spath, "schema"))?;
-    if !serde_json::from_str::<Value>(text).is_ok_and(|v| v.is_object()) {
+    let schema = match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Err(ApiError::validation(
+                "The json schema definition at outputConfig.textFormat.structure.jsonSchema.schema is invalid. Provide a valid JSON schema and try again.",
+            ));
+        }
+    };
+    if !model.structured_output {
+        // UNCERTAIN text: modelled on Bedrock's other "doesn't support the ... field" answers.
         return Err(ApiError::validation(
-            "The json schema definition at outputConfig.textFormat.structure.jsonSchema.schema is invalid. Provide a valid JSON schema and try again.",
+            "This model doesn't support the outputConfig.textFormat field. Remove outputConfig.textFormat and try again.",
         ));
     }
-    Ok(())
+    if let Some((kind, keyword)) = unsupported_schema_feature(&schema) {
+        // Recorded (spec §12.5) for arrays with maxItems; the same form for the others.
+        return Err(ApiError::model_says(format!(
+            "output_config.format.schema: For '{kind}' type, property '{keyword}' is not supported"
+        )));
+    }
+    Ok(Some(schema))
+}
+
+/// The first keyword Anthropic's structured output refuses: size limits on arrays and strings
+/// (`maxItems`, `minItems` above 1, `maxLength`, `minLength`), anywhere in the schema.
+fn unsupported_schema_feature(node: &Value) -> Option<(&'static str, &'static str)> {
+    match node {
+        Value::Object(map) => {
+            match map.get("type").and_then(Value::as_str) {
+                Some("array") if map.contains_key("maxItems") => {
+                    return Some(("array", "maxItems"));
+                }
+                Some("array")
+                    if map.get("minItems").and_then(Value::as_u64).is_some_and(|n| n > 1) =>
+                {
+                    return Some(("array", "minItems"));
+                }
+                Some("string") if map.contains_key("maxLength") => {
+                    return Some(("string", "maxLength"));
+                }
+                Some("string") if map.contains_key("minLength") => {
+                    return Some(("string", "minLength"));
+                }
+                _ => {}
+            }
+            map.values().find_map(unsupported_schema_feature)
+        }
+        Value::Array(items) => items.iter().find_map(unsupported_schema_feature),
+        _ => None,
+    }
 }
 
 #[derive(Default)]

@@ -81,10 +81,12 @@ pub fn chat(text: &str) -> GenerateRequest {
             top_p: None,
             stop_sequences: vec![],
             reasoning_budget: None,
+            reasoning_effort: None,
         },
         tools: vec![],
         tool_choice: None,
         guardrail: None,
+        response_format: None,
         provider_options: None,
     }
 }

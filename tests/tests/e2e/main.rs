@@ -12,6 +12,7 @@ mod common;
 mod chat;
 mod errors;
 mod features;
+mod outputs;
 mod policy;
 mod rerank;
 mod runtime;

@@ -68,10 +68,12 @@ pub fn wit_request(model: Option<&str>) -> wit::GenerateRequest {
             top_p: None,
             stop_sequences: vec![],
             reasoning_budget: None,
+            reasoning_effort: None,
         },
         tools: vec![],
         tool_choice: None,
         guardrail: None,
+        response_format: None,
         provider_options: None,
     }
 }

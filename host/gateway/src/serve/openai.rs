@@ -194,10 +194,12 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatCall, ApiError> {
             top_p: opt_f32(&obj, "top_p")?,
             stop_sequences,
             reasoning_budget: None,
+            reasoning_effort: None,
         },
         tools,
         tool_choice,
         guardrail: None,
+        response_format: None,
         provider_options: None,
     };
     Ok(ChatCall { request, stream, include_usage })

@@ -120,6 +120,20 @@ mod component {
             Err(unsupported())
         }
 
+        fn embed(
+            &self,
+            _request: wit::EmbedRequest,
+        ) -> Result<wit::EmbedResponse, wit::ProviderError> {
+            Err(unsupported())
+        }
+
+        fn count_tokens(
+            &self,
+            _request: wit::GenerateRequest,
+        ) -> Result<wit::CountTokensResponse, wit::ProviderError> {
+            Err(unsupported())
+        }
+
         fn check(&self) -> Result<wit::CheckReport, wit::ProviderError> {
             Err(unsupported())
         }
