@@ -240,6 +240,7 @@ const HTTP_TYPES: &str = "wasi:http/types@0.2.12";
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -119,6 +119,7 @@ impl ChatStream {
 /// The store data of one call.
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -44,29 +44,22 @@ fn settings() -> String {
 }
 
 fn request(prompt: String) -> GenerateRequest {
-    GenerateRequest {
-        model: None,
-        messages: vec![
-            Message { role: Role::System, content: vec![ContentPart::Text("Be brief.".into())] },
-            Message { role: Role::User, content: vec![ContentPart::Text(prompt)] },
-        ],
-        settings: InferenceSettings {
-            max_tokens: Some(16),
-            temperature: Some(0.5),
-            top_p: None,
-            stop_sequences: vec!["END".into()],
-            reasoning_budget: None,
-        },
-        tools: vec![ToolDefinition {
-            name: "get_weather".into(),
-            description: Some("Weather by city".into()),
-            input_schema_json: r#"{"type":"object"}"#.into(),
-            cache_point: None,
-        }],
-        tool_choice: Some(ToolChoice::Tool("get_weather".into())),
-        guardrail: None,
-        provider_options: Some("{}".into()),
-    }
+    let mut request = GenerateRequest::new(vec![
+        Message::text(Role::System, "Be brief."),
+        Message::text(Role::User, prompt),
+    ]);
+    request.settings.max_tokens = Some(16);
+    request.settings.temperature = Some(0.5);
+    request.settings.stop_sequences = vec!["END".into()];
+    request.tools = vec![ToolDefinition {
+        name: "get_weather".into(),
+        description: Some("Weather by city".into()),
+        input_schema_json: r#"{"type":"object"}"#.into(),
+        cache_point: None,
+    }];
+    request.tool_choice = Some(ToolChoice::Tool("get_weather".into()));
+    request.provider_options = Some("{}".into());
+    request
 }
 
 /// The error was produced by the component (lifted through the boundary), not by the host.

@@ -161,7 +161,8 @@ pub fn run(mode: &Mode, tmp: &Path) {
     let (warmup, duration) = if mode.full {
         (Duration::from_millis(300), Duration::from_secs(2))
     } else {
-        (Duration::from_millis(20), Duration::from_millis(100))
+        // Long enough that a busy CI machine still completes requests in every round.
+        (Duration::from_millis(50), Duration::from_millis(400))
     };
     let targets = [direct, through];
     let load = |concurrency| {
@@ -191,6 +192,14 @@ pub fn run(mode: &Mode, tmp: &Path) {
     );
     print_target(&c32[0], &c32[1], CONCURRENCY);
     let serve32 = LoadSummary::of(&c32[1]).expect("runs");
+    let cpu1 = LoadSummary::of(&c1[1]).and_then(|s| s.cpu_per_request);
+    let (Some(cpu1), Some(cpu32)) = (cpu1, serve32.cpu_per_request) else {
+        // Only the smoke run's short window can end without one complete request (a loaded
+        // machine); a measured run always has them.
+        assert!(!mode.full, "a measured round completed no request");
+        println!("(smoke: a round completed no request; CPU figures skipped)");
+        return;
+    };
     row(
         "c=32: serve requests/s",
         &serve32.requests_per_sec,
@@ -199,9 +208,7 @@ pub fn run(mode: &Mode, tmp: &Path) {
     );
     let share = paired(&c32[1], &c32[0], |g, d| g.requests_per_sec / d.requests_per_sec);
     row("c=32: serve / direct requests/s", &share, |x| format!("{x:.3}"), "");
-    let cpu1 = LoadSummary::of(&c1[1]).and_then(|s| s.cpu_per_request).expect("the gateway's CPU");
     row("c=1: gateway CPU per request", &cpu1, time, "");
-    let cpu32 = serve32.cpu_per_request.expect("the gateway's CPU");
     row(
         "c=32: gateway CPU per request",
         &cpu32,

@@ -147,7 +147,7 @@ async fn chat(
     let call = openai::parse_chat(&body)?;
     let settings = shared.settings();
     let requested =
-        call.request.model.clone().or_else(|| configured(&shared, &settings, "language"));
+        call.request.model.clone().or_else(|| configured(shared, &settings, "language"));
     if let Some(access) = access.as_mut() {
         access.model = requested.clone();
     }
@@ -288,7 +288,7 @@ async fn rerank(
     let settings = shared.settings();
     if let Some(access) = access.as_mut() {
         access.model =
-            call.request.model.clone().or_else(|| configured(&shared, &settings, "reranking"));
+            call.request.model.clone().or_else(|| configured(shared, &settings, "reranking"));
     }
     let ranking = shared
         .host
