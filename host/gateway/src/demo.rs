@@ -290,19 +290,8 @@ fn request(model: Option<&str>, prompt: &str) -> GenerateRequest {
             role: Role::User,
             content: vec![ContentPart::Text(prompt.into())],
         }],
-        settings: InferenceSettings {
-            max_tokens: Some(200),
-            temperature: None,
-            top_p: None,
-            stop_sequences: vec![],
-            reasoning_budget: None,
-            reasoning_effort: None,
-        },
-        tools: vec![],
-        tool_choice: None,
-        guardrail: None,
-        response_format: None,
-        provider_options: None,
+        settings: InferenceSettings { max_tokens: Some(200), ..Default::default() },
+        ..Default::default()
     }
 }
 

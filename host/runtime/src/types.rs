@@ -156,6 +156,13 @@ impl Message {
     }
 }
 
+impl Default for GenerateRequest {
+    /// An empty conversation with the model's defaults (set `messages` before sending).
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
 impl GenerateRequest {
     /// A request for `messages` with the model's defaults: no tools, no guardrail, the
     /// settings' default model. Set other fields on the result, so that adding an optional

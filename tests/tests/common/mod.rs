@@ -73,21 +73,9 @@ pub fn cache_dir() -> std::path::PathBuf {
 /// A one-turn chat request.
 pub fn chat(text: &str) -> GenerateRequest {
     GenerateRequest {
-        model: None,
         messages: vec![Message { role: Role::User, content: vec![ContentPart::Text(text.into())] }],
-        settings: InferenceSettings {
-            max_tokens: None,
-            temperature: None,
-            top_p: None,
-            stop_sequences: vec![],
-            reasoning_budget: None,
-            reasoning_effort: None,
-        },
-        tools: vec![],
-        tool_choice: None,
-        guardrail: None,
-        response_format: None,
-        provider_options: None,
+        settings: InferenceSettings { ..Default::default() },
+        ..Default::default()
     }
 }
 

@@ -193,14 +193,11 @@ pub fn parse_chat(body: &[u8]) -> Result<ChatCall, ApiError> {
             temperature: opt_f32(&obj, "temperature")?,
             top_p: opt_f32(&obj, "top_p")?,
             stop_sequences,
-            reasoning_budget: None,
-            reasoning_effort: None,
+            ..Default::default()
         },
         tools,
         tool_choice,
-        guardrail: None,
-        response_format: None,
-        provider_options: None,
+        ..Default::default()
     };
     Ok(ChatCall { request, stream, include_usage })
 }
