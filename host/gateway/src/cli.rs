@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use serde_json::Value;
 
+use crate::Manifest;
 use crate::output;
 use crate::types::{
     CachePoint, ContentPart, Document, Effort, EmbedInput, EmbedInputType, EmbedRequest, ErrorKind,
@@ -30,9 +31,18 @@ pub struct Cli {
     /// Run this component instead of the bundled one.
     #[arg(long, global = true, value_name = "PATH")]
     pub component: Option<PathBuf>,
-    /// Where to cache the compiled component (default: ~/.cache/bedrock-gateway).
+    /// Where to cache the compiled component (default: ~/.cache/provider-runtime).
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Enforce this provider manifest (JSON, `wit/MANIFEST.md`) instead of the component's own.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Refuse the settings' base URLs: requests go only to the manifest's own endpoints.
+    #[arg(long, global = true)]
+    pub no_base_urls: bool,
+    /// Also allow this origin for every call, e.g. an egress proxy (repeatable).
+    #[arg(long, global = true, value_name = "URL")]
+    pub extra_origin: Vec<String>,
     /// Log to stderr (-v: this program's debug log; RUST_LOG overrides).
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
@@ -826,10 +836,43 @@ async fn serve_command(
 
 /// Loads the bundled component, or the one given with `--component`.
 fn load_host(cli: &Cli) -> Result<Host, ProviderError> {
-    load_host_with(cli, HostConfig { cache_dir: cli.cache_dir.clone(), ..HostConfig::default() })
+    load_host_with(cli, HostConfig::default())
+}
+
+/// The operator's choices from the command line, on top of `config`.
+fn operator_config(cli: &Cli, config: HostConfig) -> Result<HostConfig, ProviderError> {
+    let manifest = match &cli.manifest {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                cli_error(
+                    ErrorKind::InvalidSettings,
+                    format!("cannot read the manifest {}: {e}", path.display()),
+                    "The file given with --manifest could not be read.",
+                    "Pass the path of a readable manifest JSON file, or drop --manifest.",
+                )
+            })?;
+            Some(Manifest::parse(&text).map_err(|e| {
+                cli_error(
+                    ErrorKind::InvalidSettings,
+                    format!("{}: {e}", path.display()),
+                    "The manifest does not follow wit/MANIFEST.md.",
+                    "Fix the field the message names, or drop --manifest to use the component's own.",
+                )
+            })?)
+        }
+    };
+    Ok(HostConfig {
+        cache_dir: cli.cache_dir.clone().or(config.cache_dir),
+        manifest: manifest.or(config.manifest),
+        allow_base_urls: config.allow_base_urls && !cli.no_base_urls,
+        extra_origins: [config.extra_origins, cli.extra_origin.clone()].concat(),
+        ..config
+    })
 }
 
 fn load_host_with(cli: &Cli, config: HostConfig) -> Result<Host, ProviderError> {
+    let config = operator_config(cli, config)?;
     let loaded = match &cli.component {
         None => Host::load(crate::bundled_component(), config),
         Some(path) => std::fs::read(path)
@@ -847,18 +890,7 @@ fn load_host_with(cli: &Cli, config: HostConfig) -> Result<Host, ProviderError> 
 }
 
 fn cli_error(kind: ErrorKind, message: String, cause: &str, solution: &str) -> ProviderError {
-    ProviderError {
-        kind,
-        message,
-        cause: Some(cause.into()),
-        solution: Some(solution.into()),
-        status: None,
-        code: None,
-        request_id: None,
-        retryable: false,
-        retry_after_ms: None,
-        field: None,
-    }
+    ProviderError::new(kind, message).with_cause(cause).with_solution(solution)
 }
 
 /// Pretty-prints JSON text; other text unchanged.

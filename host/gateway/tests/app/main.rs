@@ -5,6 +5,7 @@
 mod common;
 
 mod cli_features;
+mod cli_operator;
 mod cli_outputs;
 mod cli_rerank;
 mod cli_secrets;
