@@ -716,7 +716,6 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             stop_sequences: args.stop.clone(),
             reasoning_budget: args.reasoning_budget,
             reasoning_effort: args.reasoning_effort,
-            ..Default::default()
         },
         tools: args.tools.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
         tool_choice: args.tool_choice.clone(),
@@ -726,7 +725,6 @@ fn chat_request(args: &ChatArgs) -> GenerateRequest {
             .map(|g| Guardrail { trace: args.guardrail_trace.clone(), ..g }),
         response_format: args.json_schema.clone().map(ResponseFormat::JsonSchema),
         provider_options: args.provider_options.clone(),
-        ..Default::default()
     }
 }
 

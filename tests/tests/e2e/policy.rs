@@ -88,46 +88,21 @@ fn partitions() {
 
 #[test]
 fn base_url_origins() {
+    // The URL rules themselves are the runtime's (table-tested in `provider-runtime`); this
+    // checks that Bedrock's manifest names both base-URL settings.
     let rows: &[(&str, &str, &str, bool)] = &[
         ("https://gw.example.com", "https", "gw.example.com", true),
-        ("https://gw.example.com/bedrock/", "https", "gw.example.com:443", true),
-        ("https://GW.example.com", "https", "gw.example.com", true),
-        ("https://gw.example.com", "http", "gw.example.com", false),
-        ("https://gw.example.com", "https", "gw.example.com:8443", false),
-        ("https://gw.example.com", "https", "other.example.com", false),
-        ("https://gw.example.com", "https", "sub.gw.example.com", false),
-        ("https://gw.example.com:8443/x", "https", "gw.example.com:8443", true),
-        ("https://gw.example.com:8443/x", "https", "gw.example.com", false),
-        ("https://gw.example.com?x=1", "https", "gw.example.com", true),
-        // Plain HTTP only to loopback, and then only the exact port.
         ("http://gw.example.com", "http", "gw.example.com", false),
         ("http://127.0.0.1:8080", "http", "127.0.0.1:8080", true),
-        ("http://127.0.0.1:8080", "http", "127.0.0.1:8081", false),
-        ("http://127.0.0.1:8080", "https", "127.0.0.1:8080", false),
-        ("http://127.1.2.3:9", "http", "127.1.2.3:9", true),
-        ("http://localhost:3000", "http", "localhost:3000", true),
-        ("http://localhost", "http", "localhost", true),
-        ("http://localhost", "http", "localhost:80", true),
-        ("http://[::1]:8080/", "http", "[::1]:8080", true),
-        ("http://[::1]:8080/", "http", "[::2]:8080", false),
-        ("https://127.0.0.1:8443", "https", "127.0.0.1:8443", true),
-        // IP literals other than loopback, user info, junk.
         ("https://10.0.0.1", "https", "10.0.0.1", false),
-        ("https://[2001:db8::1]", "https", "[2001:db8::1]", false),
-        ("http://10.0.0.1", "http", "10.0.0.1", false),
         ("https://user:pw@gw.example.com", "https", "gw.example.com", false),
-        ("https://gw.example.com@evil.com", "https", "evil.com", false),
-        ("https://gw.example.com.", "https", "gw.example.com.", false),
-        ("https://gw.example.com.", "https", "gw.example.com", false),
-        ("gw.example.com", "https", "gw.example.com", false),
-        ("ftp://gw.example.com", "https", "gw.example.com", false),
-        ("https://", "https", "", false),
-        ("https://gw.example.com:99999", "https", "gw.example.com:99999", false),
     ];
     for (base, scheme, authority, want) in rows {
         let settings = json!({ "baseUrl": base });
         assert_eq!(allowed(&settings, scheme, authority), *want, "{base}: {authority}");
         let settings = json!({ "agentRuntimeBaseUrl": base });
+        assert_eq!(allowed(&settings, scheme, authority), *want, "{base}: {authority}");
+        let settings = json!({ "controlPlaneBaseUrl": base });
         assert_eq!(allowed(&settings, scheme, authority), *want, "{base}: {authority}");
     }
 }
