@@ -112,3 +112,9 @@ for (const dir of ['esm', 'cjs']) {
   for (const f of readdirSync(generated)) copyFileSync(join(generated, f), join(target, f));
 }
 log(`done (component ${digest.slice(0, 12)}, ${bytes.length} bytes)`);
+
+// 5. With --emulator (npm test): the emulator binary the tests start, unless one is given.
+if (process.argv.includes('--emulator') && !process.env.BEDROCK_EMULATOR_BIN) {
+  log('cargo build -p bedrock-emulator --bin bedrock-emulator');
+  run('cargo', ['build', '-q', '--locked', '-p', 'bedrock-emulator', '--bin', 'bedrock-emulator'], { cwd: repo });
+}
