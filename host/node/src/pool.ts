@@ -83,6 +83,8 @@ export class Host {
   private readonly queue: Job[] = [];
   private nextId = 0;
   private closed = false;
+  /** Workers being started (counted against `maxWorkers` before they exist). */
+  private spawning = 0;
 
   constructor(options: HostOptions = {}) {
     this.options = {
@@ -220,7 +222,7 @@ export class Host {
       this.dispatch(idle, job);
       return;
     }
-    if (this.slots.size < this.options.maxWorkers) {
+    if (this.slots.size + this.spawning < this.options.maxWorkers) {
       this.spawn()
         .then((slot) => {
           if (job.finished) {
@@ -325,7 +327,13 @@ export class Host {
   }
 
   private async spawn(): Promise<Slot> {
-    const compiled = await this.compiled;
+    this.spawning += 1;
+    let compiled: Compiled;
+    try {
+      compiled = await this.compiled;
+    } finally {
+      this.spawning -= 1;
+    }
     const { port1, port2 } = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
     const init: WorkerInit = {

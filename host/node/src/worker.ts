@@ -53,6 +53,8 @@ const io = new Io(init.io, new Int32Array(init.signal));
 interface Instance {
   root: Root;
   memories: WebAssembly.Memory[];
+  /** An allocation was refused because it would cross the memory limit. */
+  overLimit: boolean;
 }
 
 /**
@@ -63,6 +65,7 @@ interface Instance {
  */
 function instantiate(): Instance {
   const memories: WebAssembly.Memory[] = [];
+  const state = { overLimit: false };
   const wa = WebAssembly as unknown as { promising?: unknown };
   const shim = typeof wa.promising !== 'function';
   if (shim) wa.promising = (f: unknown): unknown => f;
@@ -76,13 +79,37 @@ function instantiate(): Instance {
       wasiImports(io),
       (module, imports) => {
         const instance = new WebAssembly.Instance(module, imports);
+        let memory: WebAssembly.Memory | undefined;
         for (const value of Object.values(instance.exports)) {
-          if (value instanceof WebAssembly.Memory) memories.push(value);
+          if (value instanceof WebAssembly.Memory) {
+            memories.push(value);
+            memory = value;
+          }
         }
-        return instance;
+        const realloc = instance.exports['cabi_realloc'];
+        if (memory === undefined || typeof realloc !== 'function') return instance;
+        // The glue allocates in the component's memory for every string and list it lowers;
+        // an allocation the limit refuses traps inside `cabi_realloc` without a word on
+        // stderr, so the host notes here whether the request would have crossed the limit.
+        const mem = memory;
+        const wrapped = (oldPtr: number, oldSize: number, align: number, newSize: number): unknown => {
+          try {
+            return (realloc as (...a: number[]) => unknown)(oldPtr, oldSize, align, newSize);
+          } catch (e) {
+            if (mem.buffer.byteLength + newSize > init.memoryLimitBytes - 64 * 1024) state.overLimit = true;
+            throw e;
+          }
+        };
+        return { exports: { ...instance.exports, cabi_realloc: wrapped } } as unknown as WebAssembly.Instance;
       },
     );
-    return { root, memories };
+    return {
+      root,
+      memories,
+      get overLimit() {
+        return state.overLimit;
+      },
+    };
   } finally {
     if (shim) delete wa.promising;
   }
@@ -128,8 +155,8 @@ function classify(e: unknown, call: Current): CallFailure {
   if (e instanceof WebAssembly.RuntimeError || e instanceof ComponentExit) {
     const message = e.message;
     const limit = init.memoryLimitBytes;
-    const atLimit = call.instance.memories.some((m) => m.buffer.byteLength + 64 * 1024 * 16 > limit);
-    if (call.ctx.stdio.includes('memory allocation of') || (atLimit && /unreachable/.test(message))) {
+    const atLimit = call.instance.memories.some((m) => m.buffer.byteLength + 64 * 1024 > limit);
+    if (call.instance.overLimit || call.ctx.stdio.includes('memory allocation of') || (atLimit && /unreachable/.test(message))) {
       return { type: 'memory' };
     }
     if (e instanceof ComponentExit) return { type: 'crash', detail: e.message };
