@@ -480,25 +480,38 @@ class BedrockLanguageModel implements LanguageModelV3 {
       start(controller) {
         controller.enqueue({ type: 'stream-start', warnings });
       },
+      // Each pull enqueues at least one part (or ends the stream): a pull that enqueues
+      // nothing is not repeated by the ReadableStream, which would leave the reader waiting.
       async pull(controller) {
-        let step: IteratorResult<import('./types.js').StreamPart>;
+        for (;;) {
+          if (await step(controller)) return;
+        }
+      },
+      cancel() {
+        stream.cancel();
+      },
+    }, { highWaterMark: 0 });
+    /** Handles one component part; true when something was enqueued or the stream ended. */
+    const step = async (controller: ReadableStreamDefaultController<LanguageModelV3StreamPart>): Promise<boolean> => {
+      {
+        let item: IteratorResult<import('./types.js').StreamPart>;
         try {
-          step = await iterator.next();
+          item = await iterator.next();
         } catch (e) {
           controller.enqueue({ type: 'error', error: toApiCallError(e, 'stream', modelId) });
           controller.close();
-          return;
+          return true;
         }
         const out: LanguageModelV3StreamPart[] = [];
-        if (step.done) {
+        if (item.done) {
           for (const index of [...open.keys()]) closeBlock(index, out);
           if (extraWarnings.length > 0) extra['warnings'] = extraWarnings.map((w) => (w.type === 'other' ? w.message : w.feature));
           out.push({ type: 'finish', finishReason: finish, usage: usageOf(usage), providerMetadata: metadataOf(meta, extra) });
           for (const part of out) controller.enqueue(part);
           controller.close();
-          return;
+          return true;
         }
-        const part = step.value;
+        const part = item.value;
         switch (part.tag) {
           case 'start':
             meta = part.val;
@@ -558,11 +571,9 @@ class BedrockLanguageModel implements LanguageModelV3 {
             break;
         }
         for (const p of out) controller.enqueue(p);
-      },
-      cancel() {
-        stream.cancel();
-      },
-    }, { highWaterMark: 0 });
+        return out.length > 0;
+      }
+    };
     return { stream: readable, request: { body: undefined } };
   }
 }
