@@ -100,12 +100,24 @@ export class Io {
     }
   }
 
+  /**
+   * Work to do the first time the thread would block (the worker makes the next call's instance
+   * there, while the network works).
+   */
+  idleWork: (() => void) | undefined;
+
   /** Blocks the thread until `ready()` or the monotonic `deadlineNs`, applying events meanwhile. */
   waitUntil(ready: () => boolean, deadlineNs?: bigint): void {
     for (;;) {
       const seen = Atomics.load(this.signal, 0);
       this.pump();
       if (ready()) return;
+      const work = this.idleWork;
+      if (work !== undefined) {
+        this.idleWork = undefined;
+        work();
+        continue;
+      }
       let timeoutMs: number | undefined;
       if (deadlineNs !== undefined) {
         const left = deadlineNs - process.hrtime.bigint();
@@ -122,8 +134,23 @@ export class Io {
   }
 }
 
-/** Builds the import object for one instance. `io.ctx` is the call it serves. */
+const built = new WeakMap<object, Record<string, Record<string, unknown>>>();
+
+/**
+ * The import object for the instances of one worker. It is built once per `Io` and shared by
+ * every instance (each call's state is `io.ctx`): classes made anew per instance would give
+ * every instance's objects new hidden classes, and jco's glue and this code would never run warm.
+ */
 export function wasiImports(io: Io): Record<string, Record<string, unknown>> {
+  let imports = built.get(io);
+  if (imports === undefined) {
+    imports = buildImports(io);
+    built.set(io, imports);
+  }
+  return imports;
+}
+
+function buildImports(io: Io): Record<string, Record<string, unknown>> {
   const ctx = (): CallContext => {
     if (io.ctx === undefined) throw new Error('no call in progress');
     return io.ctx;

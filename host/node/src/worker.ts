@@ -175,6 +175,7 @@ function reply(message: ResultMessage): void {
 
 function end(call: Current): void {
   io.ctx = undefined;
+  io.idleWork = undefined;
   current = undefined;
   void call;
   prepareSpare();
@@ -195,6 +196,16 @@ function run(message: CallMessage): void {
     }
     const call: Current = { id: message.id, ctx, instance, stream: undefined };
     current = call;
+    // The next call's instance is made the first time this one waits for the network.
+    io.idleWork = () => {
+      if (spare === undefined) {
+        try {
+          spare = instantiate();
+        } catch {
+          spare = undefined;
+        }
+      }
+    };
     try {
       const provider = instance.root.provider;
       if (message.op === 'settings-schema') {
