@@ -24,7 +24,7 @@ use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
 use crate::manifest::Manifest;
 #[cfg(feature = "testing")]
 use crate::outbound::InMemoryUpstream;
-use crate::outbound::{HttpClient, OutboundHooks};
+use crate::outbound::{CallLimits, HttpClient, OutboundHooks};
 use crate::policy::{Policy, Rules};
 use crate::sandbox::{self, Budget, Call, CallState, MIB, MemoryLimiter};
 use crate::stream::ChatStream;
@@ -57,6 +57,12 @@ pub struct HostConfig {
     pub allow_base_urls: bool,
     /// Origins every call may reach in addition to the manifest's (e.g. an egress proxy).
     pub extra_origins: Vec<String>,
+    /// Host-side handles one call's component may hold at once (HTTP header maps, requests,
+    /// bodies, streams, pollables): they live in host memory, outside the sandbox's memory
+    /// limit. Default 1,000 (the Bedrock component peaks below 100).
+    pub max_host_resources: usize,
+    /// Per-call outbound limits: requests, requests at once, request body size.
+    pub call_limits: CallLimits,
     /// Replaces the manifest the component ships with (an operator's reviewed copy);
     /// `None` uses the component's own.
     pub manifest: Option<Manifest>,
@@ -72,6 +78,8 @@ impl Default for HostConfig {
             max_concurrent_calls: 1000,
             allow_base_urls: true,
             extra_origins: Vec::new(),
+            max_host_resources: 1_000,
+            call_limits: CallLimits::default(),
             manifest: None,
         }
     }
@@ -316,11 +324,16 @@ impl Host {
             deadline: Instant::now() + timeout,
             timeout,
             memory_limit: config.memory_limit_bytes,
+            max_host_resources: config.max_host_resources,
         };
         let state = CallState {
             wasi: sandbox::locked_down_wasi(),
             http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            table: {
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(config.max_host_resources);
+                table
+            },
             hooks: self.hooks(Policy::for_call(&self.inner.manifest, settings, &self.inner.rules)),
             limiter: MemoryLimiter { limit: config.memory_limit_bytes, exceeded: false },
         };

@@ -274,14 +274,83 @@ pub struct OutboundHooks {
     client: HttpClient,
     policy: Policy,
     max_response_bytes: u64,
+    limits: CallLimits,
+    /// Requests this call has sent so far.
+    sent: u32,
+    /// Requests of this call waiting for their response head.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     upstream: Option<InMemoryUpstream>,
+}
+
+/// What one call may do with outbound HTTP beyond the policy, so a component cannot make the
+/// host hold resources its own sandbox limits do not see (sockets, buffered request bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Requests per call, retries included. A request past it fails with
+    /// `connection-limit-reached`.
+    pub max_requests: u32,
+    /// Requests of one call waiting for their response head at the same time (each holds a
+    /// connection). One past it fails with `connection-limit-reached`.
+    pub max_in_flight: usize,
+    /// The largest request body (declared `content-length`, or counted while it streams).
+    /// A larger one fails with `HTTP-request-body-size`.
+    pub max_request_bytes: u64,
+}
+
+impl Default for CallLimits {
+    /// 4,096 requests (the largest embedding batch fans out to 2,048), 32 at once (the Bedrock
+    /// component uses 8), 32 MiB bodies (above Bedrock's own request limits).
+    fn default() -> Self {
+        Self { max_requests: 4096, max_in_flight: 32, max_request_bytes: 32 << 20 }
+    }
+}
+
+/// Counts a request as waiting for its head until dropped.
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether `request` fits this call's limits; the error the guest sees when it does not.
+fn admit(
+    limits: &CallLimits,
+    sent: u32,
+    waiting: usize,
+    declared_body: Option<u64>,
+) -> Result<(), Error> {
+    if sent >= limits.max_requests || waiting >= limits.max_in_flight {
+        return Err(Error::ConnectionLimitReached);
+    }
+    match declared_body {
+        Some(length) if length > limits.max_request_bytes => {
+            Err(Error::HttpRequestBodySize(Some(length)))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl OutboundHooks {
     /// Hooks that send what `policy` allows through `client`, refusing bodies over
-    /// `max_response_bytes`.
+    /// `max_response_bytes` and requests past the default [`CallLimits`].
     pub fn new(client: HttpClient, policy: Policy, max_response_bytes: u64) -> Self {
-        Self { client, policy, max_response_bytes, upstream: None }
+        Self {
+            client,
+            policy,
+            max_response_bytes,
+            limits: CallLimits::default(),
+            sent: 0,
+            waiting: Arc::default(),
+            upstream: None,
+        }
+    }
+
+    /// With these per-call limits.
+    pub fn with_limits(mut self, limits: CallLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Answers allowed requests with `upstream` instead of sending them (benchmarks, tests).
@@ -323,10 +392,27 @@ impl WasiHttpHooks for OutboundHooks {
         let scheme = request.uri().scheme_str().unwrap_or_default().to_string();
         let authority = request.uri().authority().map(|a| a.to_string()).unwrap_or_default();
         let decision = policy::decide(&self.policy, &scheme, &authority);
+        let declared_body = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let waiting = self.waiting.load(std::sync::atomic::Ordering::Relaxed);
+        let admitted = admit(&self.limits, self.sent, waiting, declared_body);
+        self.sent = self.sent.saturating_add(1);
+        let guard = admitted.is_ok().then(|| {
+            self.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Waiting(self.waiting.clone())
+        });
         let client = self.client.clone();
         let cap = self.max_response_bytes;
         let upstream = self.upstream.clone();
         Box::new(async move {
+            let _waiting = guard;
+            if let Err(e) = admitted {
+                tracing::debug!(%authority, error = %e, "outbound request over the call's limits");
+                return Err(e);
+            }
             if let Decision::Deny(reason) = decision {
                 let (method, path) = (request.method(), request.uri().path());
                 tracing::debug!(%method, %authority, %path, %reason, "outbound request denied");
@@ -485,6 +571,33 @@ impl Body for CappedBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn call_limits_table() {
+        let limits = CallLimits { max_requests: 3, max_in_flight: 2, max_request_bytes: 100 };
+        let rows: &[(u32, usize, Option<u64>, Option<&str>)] = &[
+            (0, 0, None, None),
+            (2, 1, Some(100), None),
+            (3, 0, None, Some("connection limit reached")),
+            (0, 2, None, Some("connection limit reached")),
+            (0, 0, Some(101), Some("HTTP request body size")),
+        ];
+        for (sent, waiting, body, want) in rows {
+            let got = admit(&limits, *sent, *waiting, *body).err().map(|e| e.to_string());
+            match want {
+                None => assert_eq!(got, None, "{sent} {waiting} {body:?}"),
+                Some(w) => assert!(
+                    got.as_deref().is_some_and(|g| g.to_lowercase().contains(&w.to_lowercase())),
+                    "{got:?} vs {w}"
+                ),
+            }
+        }
     }
 }
 

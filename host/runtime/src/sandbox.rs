@@ -121,6 +121,7 @@ pub(crate) struct Budget {
     pub(crate) deadline: Instant,
     pub(crate) timeout: Duration,
     pub(crate) memory_limit: usize,
+    pub(crate) max_host_resources: usize,
 }
 
 impl Budget {
@@ -142,6 +143,23 @@ impl Budget {
         let trap = error.downcast_ref::<Trap>();
         if matches!(trap, Some(Trap::Interrupt)) {
             return self.timeout_error();
+        }
+        if matches!(
+            error.downcast_ref::<wasmtime::component::ResourceTableError>(),
+            Some(wasmtime::component::ResourceTableError::Full)
+        ) {
+            return host_error(
+                ErrorKind::Internal,
+                &format!(
+                    "the provider component exceeded its limit of {} host resources",
+                    self.max_host_resources
+                ),
+                "The component held more host-side handles at once (HTTP header maps, requests, \
+                 bodies, streams) than the host allows one call; the call was stopped before \
+                 they could use the host's memory.",
+                "This is a bug in the component; if it happens with a legitimate request, raise \
+                 the host's resource limit.",
+            );
         }
         if error.is::<wasmtime::PoolConcurrencyLimitError>() {
             return host_error(
@@ -249,6 +267,7 @@ mod tests {
             deadline: Instant::now(),
             timeout: Duration::from_secs(300),
             memory_limit: 64 * MIB,
+            max_host_resources: 1_000,
         };
         let e = budget.timeout_error();
         assert_eq!(e.message, "the provider component exceeded its 300 s time limit");

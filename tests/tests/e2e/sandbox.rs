@@ -319,3 +319,60 @@ async fn an_operator_can_refuse_tenant_base_urls() {
     assert!(e.solution.unwrap().contains("`baseUrl`"));
     assert!(h.emulator.requests().is_empty(), "a refused request reached the emulator");
 }
+
+/// Host RSS in bytes (Linux), to show a flood stayed out of the host's memory.
+fn host_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_host_resources_fails_its_own_call() {
+    let host = misbehaving_host(HostConfig::default());
+    let before = host_rss();
+    let e = host.generate(r#"{"misbehave":"flood-fields"}"#, chat("hi")).await.unwrap_err();
+    let grown = host_rss().saturating_sub(before);
+    eprintln!("host RSS grew {} KiB during the flood", grown / 1024);
+    assert_eq!(e.kind, ErrorKind::Internal, "{e:?}");
+    assert_eq!(e.message, "the provider component exceeded its limit of 1000 host resources");
+    assert!(e.cause.unwrap().contains("header maps"));
+    // 100,000 maps would be hundreds of MiB; the cap stops the call long before.
+    assert!(grown < 64 * MIB as u64, "host RSS grew {grown} bytes");
+    assert_benign_call_works(&host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_outbound_requests_fails_its_own_call() {
+    // A listener that accepts and never answers: every admitted request holds a connection.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::Relaxed);
+            held.push(socket);
+        }
+    });
+    let config = HostConfig { max_host_resources: 20_000, ..HostConfig::default() };
+    let host = misbehaving_host(config);
+    let settings = json!({
+        "misbehave": "flood-requests",
+        "target": format!("http://127.0.0.1:{port}/"),
+        "echoPort": port.to_string(),
+    })
+    .to_string();
+    let started = Instant::now();
+    let e = host.generate(&settings, chat("hi")).await.unwrap_err();
+    assert!(e.message.contains("ConnectionLimitReached"), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let connections = accepted.load(Ordering::Relaxed);
+    eprintln!("connections opened by a 2,000-request flood: {connections}");
+    assert!(connections <= 32, "{connections} connections");
+    assert_benign_call_works(&host).await;
+}

@@ -14,6 +14,8 @@
 //! | `huge-body` | GETs `<baseUrl>/huge` and reads the whole body |
 //! | `panic` | panics (a trap, as the component is built with `panic = "abort"`) |
 //! | `get` | GETs the `target` URL and answers with the number of bytes read |
+//! | `flood-fields` | creates 100,000 header maps and keeps them (host memory, not its own) |
+//! | `flood-requests` | starts 2,000 GETs to the `target` URL at once, awaiting none |
 //!
 //! Its manifest (`manifest.json`) is its own, not Bedrock's: `http://127.0.0.1:{echoPort}` and
 //! the origin of `baseUrl`, so the runtime tests prove the host evaluates whatever manifest a
@@ -101,6 +103,11 @@ mod component {
                     let path = if path.is_empty() { "/" } else { path };
                     get(scheme, authority, path).map(|n| answer(format!("read {n} bytes")))
                 }
+                "flood-fields" => {
+                    let kept: Vec<Fields> = (0..100_000).map(|_| Fields::new()).collect();
+                    Ok(answer(format!("held {} header maps", kept.len())))
+                }
+                "flood-requests" => flood_requests(&self.target, 2_000),
                 "panic" => panic!("the misbehaving provider panics on purpose"),
                 other => Err(error(wit::ErrorKind::InvalidSettings, format!("unknown `{other}`"))),
             }
@@ -209,6 +216,41 @@ mod component {
             }
         }
         Ok(total)
+    }
+
+    /// Starts `count` GETs of `target` without waiting for any; the first refusal the host
+    /// answers with is the error.
+    fn flood_requests(
+        target: &str,
+        count: usize,
+    ) -> Result<wit::GenerateResponse, wit::ProviderError> {
+        let (scheme, rest) = target.split_once("://").unwrap_or(("", ""));
+        let authority = rest.split('/').next().unwrap_or_default();
+        let scheme = if scheme == "http" { Scheme::Http } else { Scheme::Https };
+        let mut pending = Vec::new();
+        for _ in 0..count {
+            let request = OutgoingRequest::new(Fields::new());
+            let _ = request.set_scheme(Some(&scheme));
+            let _ = request.set_authority(Some(authority));
+            let _ = request.set_path_with_query(Some("/"));
+            match outgoing_handler::handle(request, None) {
+                Ok(future) => pending.push(future),
+                Err(code) => {
+                    return Err(error(
+                        wit::ErrorKind::Internal,
+                        format!("the host answered {code:?} after {} requests", pending.len()),
+                    ));
+                }
+            }
+        }
+        // The newest first: a refused request is answered at once, an admitted one may hang.
+        for future in pending.iter().rev() {
+            future.subscribe().block();
+            if let Some(Ok(Err(code))) = future.get() {
+                return Err(error(wit::ErrorKind::Internal, format!("the host answered {code:?}")));
+            }
+        }
+        Ok(answer(format!("{} requests answered", pending.len())))
     }
 
     fn answer(text: String) -> wit::GenerateResponse {
