@@ -15,6 +15,7 @@ use crate::types::{
     MediaSource, Message, Reasoning, RerankDocument, RerankRequest, RerankResponse, Role, ToolCall,
     ToolChoice, ToolDefinition, ToolResult, ToolResultContent, Usage,
 };
+use json_fields::{FieldError, Fields};
 
 /// A parsed `POST /v1/chat/completions` body.
 #[derive(Debug, Clone)]
@@ -49,7 +50,19 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-// ---------- small readers that name the field at fault ----------
+// ---------- readers that name the field at fault (json-fields, shared with the component) ----------
+
+/// The OpenAI error for a field that could not be read; `param` is the request field.
+fn field_error(param: &str) -> impl Fn(FieldError) -> ApiError + '_ {
+    move |e| ApiError::invalid_request(param, e.to_string())
+}
+
+/// `obj` as the object that holds `param` (`messages[2].content` -> `messages[2]`), so the
+/// reader's messages name the whole request field.
+fn fields<'a>(obj: &'a Map<String, Value>, key: &str, param: &str) -> Fields<'a> {
+    let parent = param.strip_suffix(key).map_or("", |p| p.trim_end_matches('.'));
+    Fields::at(obj, parent)
+}
 
 fn type_error(param: &str, expected: &str) -> ApiError {
     ApiError::invalid_request(param, format!("`{param}` must be {expected}."))
@@ -60,50 +73,31 @@ fn opt_str<'a>(
     key: &str,
     param: &str,
 ) -> Result<Option<&'a str>, ApiError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(type_error(param, "a string")),
-    }
+    fields(obj, key, param).opt_str(key).map_err(field_error(param))
 }
 
 fn req_str<'a>(obj: &'a Map<String, Value>, key: &str, param: &str) -> Result<&'a str, ApiError> {
-    opt_str(obj, key, param)?
-        .ok_or_else(|| ApiError::invalid_request(param, format!("`{param}` is required.")))
+    fields(obj, key, param).req_str(key).map_err(field_error(param))
 }
 
 fn opt_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(type_error(key, "true or false")),
-    }
+    Fields::new(obj).opt_bool(key).map_err(field_error(key))
 }
 
 fn opt_u32(obj: &Map<String, Value>, key: &str) -> Result<Option<u32>, ApiError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| type_error(key, "a non-negative integer")),
-    }
+    Fields::new(obj).opt_u32(key).map_err(field_error(key))
 }
 
 fn opt_f32(obj: &Map<String, Value>, key: &str) -> Result<Option<f32>, ApiError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_f64().map(|x| Some(x as f32)).ok_or_else(|| type_error(key, "a number")),
-    }
+    Fields::new(obj).opt_f32(key).map_err(field_error(key))
 }
 
 fn as_object<'a>(value: &'a Value, param: &str) -> Result<&'a Map<String, Value>, ApiError> {
-    value.as_object().ok_or_else(|| type_error(param, "an object"))
+    json_fields::as_object(value, param).map_err(field_error(param))
 }
 
-fn as_array<'a>(value: &'a Value, param: &str) -> Result<&'a Vec<Value>, ApiError> {
-    value.as_array().ok_or_else(|| type_error(param, "an array"))
+fn as_array<'a>(value: &'a Value, param: &str) -> Result<&'a [Value], ApiError> {
+    json_fields::as_array(value, param).map_err(field_error(param))
 }
 
 // ---------- chat completions ----------
@@ -571,7 +565,7 @@ pub fn parse_rerank(body: &[u8]) -> Result<RerankCall, ApiError> {
     let documents_value = obj
         .get("documents")
         .ok_or_else(|| ApiError::invalid_request("documents", "`documents` is required."))?;
-    let documents = as_array(documents_value, "documents")?.clone();
+    let documents = as_array(documents_value, "documents")?.to_vec();
     let converted = documents
         .iter()
         .enumerate()
