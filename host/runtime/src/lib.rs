@@ -78,6 +78,7 @@
 pub mod contract;
 pub mod engine;
 mod host;
+pub mod limits;
 pub mod manifest;
 pub mod outbound;
 pub mod policy;
