@@ -4,7 +4,7 @@
 //! (header maps, requests, streams, outbound connections) live in the host's memory and file
 //! descriptors, so a component could otherwise exhaust the host through them: thousands of
 //! header maps, thousands of outgoing requests started at once, an endless request body. These
-//! caps bound them per call; the decisions are the pure functions below, and [`crate::sandbox`]
+//! caps bound them per call; the decisions are the pure functions below, and the `sandbox` module
 //! and [`crate::outbound`] apply them.
 
 /// Caps on one call's outbound HTTP requests.
