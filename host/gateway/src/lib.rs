@@ -26,6 +26,7 @@ pub mod demo;
 pub mod output;
 pub mod serve;
 pub mod settings;
+pub mod settings_file;
 
 pub use provider_runtime::{
     ChatStream, Host, HostConfig, Manifest, engine, manifest, policy, types,

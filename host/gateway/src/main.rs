@@ -17,5 +17,9 @@ fn main() -> ExitCode {
     };
     let env = |name: &str| std::env::var(name).ok();
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    ExitCode::from(runtime.block_on(cli::run(cli, &env, &mut out, &mut err)))
+    let code = runtime.block_on(cli::run(cli, &env, &mut out, &mut err));
+    // Whatever still runs (connections after a forced exit, a blocking read) must not hold the
+    // exit: dropping the runtime would wait for blocking tasks without limit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    ExitCode::from(code)
 }

@@ -24,7 +24,7 @@ pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> anyhow
     let mut settings = match path {
         None => Map::new(),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = crate::settings_file::read(path)
                 .with_context(|| format!("cannot read the settings file {}", path.display()))?;
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(map)) => map,

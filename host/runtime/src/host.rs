@@ -21,12 +21,13 @@ use wasmtime_wasi_http::WasiHttpCtx;
 use crate::bindings::ModelProviderPre;
 use crate::contract;
 use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
+use crate::limits::{self, OutboundLimits};
 use crate::manifest::Manifest;
 #[cfg(feature = "testing")]
 use crate::outbound::InMemoryUpstream;
-use crate::outbound::{CallLimits, HttpClient, OutboundHooks};
+use crate::outbound::{HttpClient, OutboundHooks};
 use crate::policy::{Policy, Rules};
-use crate::sandbox::{self, Budget, Call, CallState, MIB, MemoryLimiter};
+use crate::sandbox::{self, Budget, Call, CallState, HostBytes, MIB, MemoryLimiter};
 use crate::stream::ChatStream;
 use crate::types::{
     CheckReport, CountTokensResponse, EmbedRequest, EmbedResponse, GenerateRequest,
@@ -57,15 +58,29 @@ pub struct HostConfig {
     pub allow_base_urls: bool,
     /// Origins every call may reach in addition to the manifest's (e.g. an egress proxy).
     pub extra_origins: Vec<String>,
-    /// Host-side handles one call's component may hold at once (HTTP header maps, requests,
-    /// bodies, streams, pollables): they live in host memory, outside the sandbox's memory
-    /// limit. Default 1,000 (the Bedrock component peaks below 100).
-    pub max_host_resources: usize,
-    /// Per-call outbound limits: requests, requests at once, request body size.
-    pub call_limits: CallLimits,
     /// Replaces the manifest the component ships with (an operator's reviewed copy);
     /// `None` uses the component's own.
     pub manifest: Option<Manifest>,
+    /// Host resources (header maps, HTTP requests and bodies, streams, pollables: entries of
+    /// the call's resource table) one call may hold at once. They live in host memory, outside
+    /// the memory limit; past the cap the call fails (`internal`, code
+    /// `host-resource-limit`). Default 1000.
+    pub max_host_resources: usize,
+    /// Bytes one call may copy into host-side header maps and request targets, counted as
+    /// they are built. Past it the call fails (`internal`, code `host-memory-limit`).
+    /// Default 16 MiB.
+    pub max_host_bytes: usize,
+    /// Outbound requests one call may start, retries included; more fail with the wasi:http
+    /// error `internal-error` naming the cap. Default 10 000.
+    pub max_outbound_requests: u32,
+    /// Outbound requests (and so connections) one call may have in flight at once, from
+    /// `handle` until the response body ends or is dropped; more fail at once with
+    /// `connection-limit-reached`. Default 16.
+    pub max_outbound_connections: u32,
+    /// The largest outbound request body: a larger declared `content-length` is refused before
+    /// sending, a streamed body once it crosses the cap (`HTTP-request-body-size`).
+    /// Default 32 MiB.
+    pub max_request_body_bytes: u64,
 }
 
 impl Default for HostConfig {
@@ -78,9 +93,12 @@ impl Default for HostConfig {
             max_concurrent_calls: 1000,
             allow_base_urls: true,
             extra_origins: Vec::new(),
-            max_host_resources: 1_000,
-            call_limits: CallLimits::default(),
             manifest: None,
+            max_host_resources: limits::DEFAULT_MAX_HOST_RESOURCES,
+            max_host_bytes: limits::DEFAULT_MAX_HOST_BYTES,
+            max_outbound_requests: limits::DEFAULT_MAX_OUTBOUND_REQUESTS,
+            max_outbound_connections: limits::DEFAULT_MAX_OUTBOUND_CONNECTIONS,
+            max_request_body_bytes: limits::DEFAULT_MAX_REQUEST_BODY_BYTES,
         }
     }
 }
@@ -173,6 +191,7 @@ impl Host {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(anyhow::Error::from)?;
         sandbox::link_http_error_code(&mut linker)?;
+        sandbox::link_host_bytes_accounting(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(ModelProviderPre::new)
@@ -325,17 +344,17 @@ impl Host {
             timeout,
             memory_limit: config.memory_limit_bytes,
             max_host_resources: config.max_host_resources,
+            max_host_bytes: config.max_host_bytes,
         };
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(config.max_host_resources);
         let state = CallState {
             wasi: sandbox::locked_down_wasi(),
             http: WasiHttpCtx::new(),
-            table: {
-                let mut table = ResourceTable::new();
-                table.set_max_capacity(config.max_host_resources);
-                table
-            },
+            table,
             hooks: self.hooks(Policy::for_call(&self.inner.manifest, settings, &self.inner.rules)),
             limiter: MemoryLimiter { limit: config.memory_limit_bytes, exceeded: false },
+            host_bytes: HostBytes { used: 0, limit: config.max_host_bytes, exceeded: false },
         };
         let mut store = Store::new(self.engine(), state);
         store.limiter(|state| &mut state.limiter);
@@ -353,18 +372,22 @@ impl Host {
 
         match budget.bounded(self.inner.pre.instantiate_async(&mut store)).await {
             Ok(Ok(provider)) => Ok(Call { store, provider, budget }),
-            Ok(Err(e)) => Err(budget.failure(store.data().limiter.exceeded, &e)),
+            Ok(Err(e)) => Err(budget.failure(sandbox::Exceeded::of(store.data()), &e)),
             Err(_) => Err(budget.timeout_error()),
         }
     }
 
-    /// The outbound hooks of one call: the shared client, this call's policy, the body cap.
+    /// The outbound hooks of one call: the shared client, this call's policy, the body caps
+    /// and the per-call request caps.
     fn hooks(&self, policy: Policy) -> OutboundHooks {
-        let hooks = OutboundHooks::new(
-            self.inner.client.clone(),
-            policy,
-            self.inner.config.max_response_bytes,
-        );
+        let config = &self.inner.config;
+        let hooks =
+            OutboundHooks::new(self.inner.client.clone(), policy, config.max_response_bytes)
+                .with_limits(OutboundLimits {
+                    max_requests: config.max_outbound_requests,
+                    max_in_flight: config.max_outbound_connections,
+                    max_request_body_bytes: config.max_request_body_bytes,
+                });
         #[cfg(feature = "testing")]
         let hooks = hooks.with_upstream(self.inner.upstream.clone());
         hooks

@@ -2,7 +2,8 @@
 //! sandbox.
 //!
 //! Embedders load a component once with [`Host::load`] and call it per request; every call
-//! runs in a fresh sandbox with a memory limit, a deadline and an outbound HTTP policy, and
+//! runs in a fresh sandbox with a memory limit, a deadline, an outbound HTTP policy and per-call
+//! caps on the host resources and outbound requests it may use ([`limits`]), and
 //! every failure (the provider's own, a trap, a timeout) is a [`types::ProviderError`].
 //! The runtime knows nothing about any provider: the origins a component may reach come from
 //! the manifest it ships with ([`manifest`], `wit/MANIFEST.md`), narrowed or widened by the
@@ -78,6 +79,7 @@
 pub mod contract;
 pub mod engine;
 mod host;
+pub mod limits;
 pub mod manifest;
 pub mod outbound;
 pub mod policy;

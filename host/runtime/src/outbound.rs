@@ -5,7 +5,9 @@
 //! by ALPN) is created once per [`crate::Host`] and shared by every call, so keep-alive
 //! connections survive from one call to the next while each call still gets a fresh sandbox.
 //! The guest's connect, first-byte and between-bytes timeouts are honoured per request, and
-//! response bodies are capped.
+//! response bodies are capped. Each call's hooks also apply its [`OutboundLimits`]: how many
+//! requests it may start, how many may be in flight at once (so how many connections it can
+//! hold), and how large a request body may be.
 //!
 //! Benchmarks and tests can replace the network with an [`InMemoryUpstream`]: the policy still
 //! decides, but an allowed request is answered by a function instead of the pooled client.
@@ -24,10 +26,11 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::limits::{self, Admission, OutboundLimits};
 use crate::policy::{self, Decision, Policy};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -37,6 +40,11 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long an idle keep-alive connection stays in the pool.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The most a component may write to a request body in one call, and so (with one chunk
+/// buffered) what a request body holds in host memory before it is sent. wasmtime's default is
+/// 1 MiB, which lets requests that are built but never sent hold a mebibyte each.
+const BODY_CHUNK_BYTES: usize = 64 * 1024;
 
 /// The pooled HTTPS client shared by all calls of a host.
 #[derive(Clone)]
@@ -197,6 +205,14 @@ where
 /// Maps a client failure onto the closest `wasi:http` error, so the component can tell DNS,
 /// refused, TLS and timeout apart.
 fn client_error(e: &hyper_util::client::legacy::Error) -> Error {
+    // The request body cap travels inside hyper's own "user body" error: find it first.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(Error::HttpRequestBodySize(size)) = err.downcast_ref::<Error>() {
+            return Error::HttpRequestBodySize(*size);
+        }
+        source = err.source();
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         if let Some(mapped) = classify(err) {
@@ -210,6 +226,18 @@ fn client_error(e: &hyper_util::client::legacy::Error) -> Error {
 fn classify(err: &(dyn std::error::Error + 'static)) -> Option<Error> {
     if err.is::<ConnectTimedOut>() {
         return Some(Error::ConnectionTimeout);
+    }
+    if let Some(Error::HttpRequestBodySize(size)) = err.downcast_ref::<Error>() {
+        // The request body cap fired while hyper was sending the body (see [`CappedRequest`]).
+        return Some(Error::HttpRequestBodySize(*size));
+    }
+    if err.is::<rustls::pki_types::InvalidDnsNameError>() {
+        // The authority is not a name TLS can verify a certificate for: refused before any
+        // connection, so "connection refused" would send the operator to the wrong place.
+        return Some(Error::DnsError {
+            rcode: Some("invalid DNS name for TLS".to_string()),
+            info_code: None,
+        });
     }
     if let Some(tls) = err.downcast_ref::<rustls::Error>() {
         return Some(match tls {
@@ -269,88 +297,68 @@ fn hyper_error(h: &hyper::Error) -> Error {
 pub type InMemoryUpstream =
     Arc<dyn Fn(&http::request::Parts, &[u8]) -> Response<Bytes> + Send + Sync>;
 
-/// The `wasi:http` hooks of one call: its policy, the shared client, and the body cap.
+/// The `wasi:http` hooks of one call: its policy, the shared client, the body caps and the
+/// per-call request caps.
 pub struct OutboundHooks {
     client: HttpClient,
     policy: Policy,
     max_response_bytes: u64,
-    limits: CallLimits,
-    /// Requests this call has sent so far.
-    sent: u32,
-    /// Requests of this call waiting for their response head.
-    waiting: Arc<std::sync::atomic::AtomicUsize>,
     upstream: Option<InMemoryUpstream>,
-}
-
-/// What one call may do with outbound HTTP beyond the policy, so a component cannot make the
-/// host hold resources its own sandbox limits do not see (sockets, buffered request bodies).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallLimits {
-    /// Requests per call, retries included. A request past it fails with
-    /// `connection-limit-reached`.
-    pub max_requests: u32,
-    /// Requests of one call waiting for their response head at the same time (each holds a
-    /// connection). One past it fails with `connection-limit-reached`.
-    pub max_in_flight: usize,
-    /// The largest request body (declared `content-length`, or counted while it streams).
-    /// A larger one fails with `HTTP-request-body-size`.
-    pub max_request_bytes: u64,
-}
-
-impl Default for CallLimits {
-    /// 4,096 requests (the largest embedding batch fans out to 2,048), 32 at once (the Bedrock
-    /// component uses 8), 32 MiB bodies (above Bedrock's own request limits).
-    fn default() -> Self {
-        Self { max_requests: 4096, max_in_flight: 32, max_request_bytes: 32 << 20 }
-    }
-}
-
-/// Counts a request as waiting for its head until dropped.
-struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Whether `request` fits this call's limits; the error the guest sees when it does not.
-fn admit(
-    limits: &CallLimits,
-    sent: u32,
-    waiting: usize,
-    declared_body: Option<u64>,
-) -> Result<(), Error> {
-    if sent >= limits.max_requests || waiting >= limits.max_in_flight {
-        return Err(Error::ConnectionLimitReached);
-    }
-    match declared_body {
-        Some(length) if length > limits.max_request_bytes => {
-            Err(Error::HttpRequestBodySize(Some(length)))
-        }
-        _ => Ok(()),
-    }
+    limits: OutboundLimits,
+    /// Requests started so far by this call.
+    started: u32,
+    /// One permit per request in flight; held until its response body ends or is dropped.
+    in_flight: Arc<Semaphore>,
 }
 
 impl OutboundHooks {
     /// Hooks that send what `policy` allows through `client`, refusing bodies over
-    /// `max_response_bytes` and requests past the default [`CallLimits`].
+    /// `max_response_bytes`, under the default [`OutboundLimits`].
     pub fn new(client: HttpClient, policy: Policy, max_response_bytes: u64) -> Self {
+        let limits = OutboundLimits::default();
         Self {
             client,
             policy,
             max_response_bytes,
-            limits: CallLimits::default(),
-            sent: 0,
-            waiting: Arc::default(),
             upstream: None,
+            limits,
+            started: 0,
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight as usize)),
         }
     }
 
-    /// With these per-call limits.
-    pub fn with_limits(mut self, limits: CallLimits) -> Self {
+    /// Applies `limits` to the requests of this call.
+    pub fn with_limits(mut self, limits: OutboundLimits) -> Self {
+        self.in_flight = Arc::new(Semaphore::new(limits.max_in_flight as usize));
         self.limits = limits;
         self
+    }
+
+    /// Counts a request the component starts and takes its in-flight permit, or says which cap
+    /// refuses it.
+    fn admit(&mut self) -> Result<OwnedSemaphorePermit, Error> {
+        let available = u32::try_from(self.in_flight.available_permits()).unwrap_or(u32::MAX);
+        let in_flight = self.limits.max_in_flight.saturating_sub(available);
+        match limits::admit_request(self.started, in_flight, &self.limits) {
+            Admission::Admit => {}
+            Admission::TooMany { limit } => {
+                return Err(Error::InternalError(Some(format!(
+                    "the host's limit of {limit} outbound requests per call was reached"
+                ))));
+            }
+            Admission::TooManyAtOnce { limit } => {
+                tracing::debug!(limit, "outbound request refused: too many in flight");
+                return Err(Error::ConnectionLimitReached);
+            }
+        }
+        // Permits only come back while this runs, so one is available.
+        let permit = self
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::ConnectionLimitReached)?;
+        self.started = self.started.saturating_add(1);
+        Ok(permit)
     }
 
     /// Answers allowed requests with `upstream` instead of sending them (benchmarks, tests).
@@ -392,34 +400,39 @@ impl WasiHttpHooks for OutboundHooks {
         let scheme = request.uri().scheme_str().unwrap_or_default().to_string();
         let authority = request.uri().authority().map(|a| a.to_string()).unwrap_or_default();
         let decision = policy::decide(&self.policy, &scheme, &authority);
-        let declared_body = request
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        let waiting = self.waiting.load(std::sync::atomic::Ordering::Relaxed);
-        let admitted = admit(&self.limits, self.sent, waiting, declared_body);
-        self.sent = self.sent.saturating_add(1);
-        let guard = admitted.is_ok().then(|| {
-            self.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Waiting(self.waiting.clone())
-        });
         let client = self.client.clone();
         let cap = self.max_response_bytes;
         let upstream = self.upstream.clone();
+        let body_limit = self.limits.max_request_body_bytes;
+        // A denied request is refused whatever the caps say, and does not count against them.
+        let admitted = match decision {
+            Decision::Allow => Some(self.admit()),
+            Decision::Deny(_) => None,
+        };
         Box::new(async move {
-            let _waiting = guard;
-            if let Err(e) = admitted {
-                tracing::debug!(%authority, error = %e, "outbound request over the call's limits");
-                return Err(e);
-            }
             if let Decision::Deny(reason) = decision {
                 let (method, path) = (request.method(), request.uri().path());
                 tracing::debug!(%method, %authority, %path, %reason, "outbound request denied");
                 return Err(Error::HttpRequestDenied);
             }
+            let permit = match admitted {
+                Some(Ok(permit)) => permit,
+                Some(Err(e)) => return Err(e),
+                None => return Err(Error::HttpRequestDenied),
+            };
+            let declared = request
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if let Err(size) = limits::request_body_within(declared, body_limit) {
+                return Err(Error::HttpRequestBodySize(Some(size)));
+            }
+            let request = request.map(|body| CappedRequest::new(body, body_limit).boxed_unsync());
             if let Some(upstream) = upstream {
-                return answer_in_memory(upstream, request, cap).await;
+                let answer = answer_in_memory(upstream, request, cap).await;
+                drop(permit);
+                return answer;
             }
             let method = request.method().clone();
             let path = request.uri().path().to_string();
@@ -444,10 +457,14 @@ impl WasiHttpHooks for OutboundHooks {
                 return Err(Error::HttpResponseBodySize(Some(length)));
             }
             let between_bytes = options.between_bytes_timeout;
-            let response =
-                response.map(|body| CappedBody::new(body, cap, between_bytes).boxed_unsync());
+            let response = response
+                .map(|body| CappedBody::new(body, cap, between_bytes, permit).boxed_unsync());
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        BODY_CHUNK_BYTES
     }
 
     fn p2_error_from_hyper(&mut self, err: &hyper::Error) -> ErrorCode {
@@ -500,19 +517,78 @@ fn error_code(error: &Error) -> ErrorCode {
 }
 
 /// A response body that fails once more than `limit` bytes arrived, or when no frame arrives
-/// for `between_bytes`.
+/// for `between_bytes`. It holds the request's in-flight permit until it ends (its connection
+/// then goes back to the pool) or is dropped.
 struct CappedBody {
     inner: Incoming,
     limit: u64,
     received: u64,
     between_bytes: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
     done: bool,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl CappedBody {
-    fn new(inner: Incoming, limit: u64, between_bytes: Option<Duration>) -> Self {
+    fn new(
+        inner: Incoming,
+        limit: u64,
+        between_bytes: Option<Duration>,
+        permit: OwnedSemaphorePermit,
+    ) -> Self {
         let between_bytes = between_bytes.map(|d| (d, Box::pin(tokio::time::sleep(d))));
-        Self { inner, limit, received: 0, between_bytes, done: false }
+        Self { inner, limit, received: 0, between_bytes, done: false, permit: Some(permit) }
+    }
+
+    /// Ends the body: nothing more will be read, so the request no longer counts as in flight.
+    fn finish(&mut self) {
+        self.done = true;
+        self.permit = None;
+    }
+}
+
+/// A request body that fails once more than `limit` bytes were sent: hyper then abandons the
+/// request, and the guest's `handle` future reports `HTTP-request-body-size`.
+struct CappedRequest {
+    inner: WasiBody,
+    limit: u64,
+    sent: u64,
+}
+
+impl CappedRequest {
+    fn new(inner: WasiBody, limit: u64) -> Self {
+        Self { inner, limit, sent: 0 }
+    }
+}
+
+impl Body for CappedRequest {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.sent = this.sent.saturating_add(data.len() as u64);
+                    if let Err(size) = limits::request_body_within(Some(this.sent), this.limit) {
+                        return Poll::Ready(Some(Err(Error::HttpRequestBodySize(Some(size)))));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -533,7 +609,7 @@ impl Body for CappedBody {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
                     if this.received > this.limit {
-                        this.done = true;
+                        this.finish();
                         return Poll::Ready(Some(Err(Error::HttpResponseBodySize(Some(
                             this.received,
                         )))));
@@ -546,18 +622,18 @@ impl Body for CappedBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
-                this.done = true;
+                this.finish();
                 Poll::Ready(Some(Err(hyper_error(&e))))
             }
             Poll::Ready(None) => {
-                this.done = true;
+                this.finish();
                 Poll::Ready(None)
             }
             Poll::Pending => {
                 if let Some((_, sleep)) = &mut this.between_bytes
                     && sleep.as_mut().poll(cx).is_ready()
                 {
-                    this.done = true;
+                    this.finish();
                     return Poll::Ready(Some(Err(Error::ConnectionReadTimeout)));
                 }
                 Poll::Pending
@@ -571,33 +647,6 @@ impl Body for CappedBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod limit_tests {
-    use super::*;
-
-    #[test]
-    fn call_limits_table() {
-        let limits = CallLimits { max_requests: 3, max_in_flight: 2, max_request_bytes: 100 };
-        let rows: &[(u32, usize, Option<u64>, Option<&str>)] = &[
-            (0, 0, None, None),
-            (2, 1, Some(100), None),
-            (3, 0, None, Some("connection limit reached")),
-            (0, 2, None, Some("connection limit reached")),
-            (0, 0, Some(101), Some("HTTP request body size")),
-        ];
-        for (sent, waiting, body, want) in rows {
-            let got = admit(&limits, *sent, *waiting, *body).err().map(|e| e.to_string());
-            match want {
-                None => assert_eq!(got, None, "{sent} {waiting} {body:?}"),
-                Some(w) => assert!(
-                    got.as_deref().is_some_and(|g| g.to_lowercase().contains(&w.to_lowercase())),
-                    "{got:?} vs {w}"
-                ),
-            }
-        }
     }
 }
 
@@ -669,6 +718,14 @@ mod tests {
                 counter.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let service = service_fn(|req: Request<Incoming>| async move {
+                        if req.uri().path() == "/sink" {
+                            // Reads the whole request body before answering.
+                            let n =
+                                req.into_body().collect().await.map_or(0, |b| b.to_bytes().len());
+                            return Ok::<_, Infallible>(Response::new(
+                                Full::new(Bytes::from(n.to_string())).boxed(),
+                            ));
+                        }
                         Ok::<_, Infallible>(respond(req.uri().path()).await)
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -793,6 +850,96 @@ mod tests {
         let stock = wasmtime::Error::from(ErrorCode::HttpRequestDenied);
         assert!(matches!(http_error_code(&stock), Some(ErrorCode::HttpRequestDenied)));
         assert!(http_error_code(&wasmtime::Error::msg("disk on fire")).is_none());
+    }
+
+    /// A request whose body is `size` bytes in `chunk`-byte frames, declared or not.
+    fn post(url: &str, size: usize, declare: bool) -> Request<WasiBody> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut left = size;
+            while left > 0 {
+                let n = left.min(16 * 1024);
+                if tx.send(Bytes::from(vec![b'z'; n])).await.is_err() {
+                    return;
+                }
+                left -= n;
+            }
+        });
+        let body = ChannelBody(rx).map_err(|never| match never {}).boxed_unsync();
+        let mut request = Request::builder().method("POST").uri(url);
+        if declare {
+            request = request.header("content-length", size.to_string());
+        }
+        request.body(body).unwrap()
+    }
+
+    async fn send_request(
+        hooks: &mut OutboundHooks,
+        request: Request<WasiBody>,
+    ) -> Result<Response<WasiBody>, Error> {
+        let future = hooks.send_request(request, None, Box::new(async { Ok(()) }));
+        Pin::from(future).await.map(|(response, _io)| response)
+    }
+
+    #[tokio::test]
+    async fn requests_per_call_and_in_flight_are_capped() {
+        let (addr, connections) = server().await;
+        let limits =
+            OutboundLimits { max_requests: 3, max_in_flight: 2, max_request_body_bytes: 1024 };
+        let mut hooks = hooks_for(addr, 1 << 20).with_limits(limits);
+        let slow = format!("http://{addr}/slow-head");
+        // Two in flight (not awaited yet): the third is refused at once, before any connection.
+        let first = hooks.send_request(get(&slow), None, Box::new(async { Ok(()) }));
+        let second = hooks.send_request(get(&slow), None, Box::new(async { Ok(()) }));
+        let err = send(&mut hooks, &slow, None).await.unwrap_err();
+        assert!(matches!(err, Error::ConnectionLimitReached), "{err:?}");
+        // A response holds its slot until its body is read to the end.
+        let response = Pin::from(first).await.unwrap().0;
+        let err = send(&mut hooks, &slow, None).await.unwrap_err();
+        assert!(matches!(err, Error::ConnectionLimitReached), "{err:?}");
+        read_body(response).await.unwrap();
+        // ...and a dropped request gives its slot back too.
+        drop(second);
+        let response = send(&mut hooks, &format!("http://{addr}/"), None).await.unwrap();
+        assert_eq!(read_body(response).await.unwrap(), "hello");
+        // Three started: the fourth is over the per-call total, whatever is in flight.
+        let err = send(&mut hooks, &format!("http://{addr}/"), None).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InternalError(Some(m)) if m.contains("limit of 3 outbound requests")),
+            "{err:?}"
+        );
+        assert!(connections.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[tokio::test]
+    async fn request_bodies_are_capped() {
+        let (addr, connections) = server().await;
+        let limits = OutboundLimits { max_request_body_bytes: 64 * 1024, ..Default::default() };
+        let mut hooks = hooks_for(addr, 1 << 20).with_limits(limits);
+        let url = format!("http://{addr}/sink");
+        // Declared over the cap: refused before connecting.
+        let err = send_request(&mut hooks, post(&url, 1 << 20, true)).await.unwrap_err();
+        assert!(matches!(err, Error::HttpRequestBodySize(Some(1048576))), "{err:?}");
+        assert_eq!(connections.load(Ordering::SeqCst), 0);
+        // Streamed: refused once it crosses the cap.
+        let err = send_request(&mut hooks, post(&url, 1 << 20, false)).await.unwrap_err();
+        assert!(
+            matches!(err, Error::HttpRequestBodySize(Some(n)) if n > 64 * 1024 && n <= 80 * 1024),
+            "{err:?}"
+        );
+        // At the cap is fine.
+        let response = send_request(&mut hooks, post(&url, 64 * 1024, false)).await.unwrap();
+        assert_eq!(read_body(response).await.unwrap(), "65536");
+    }
+
+    #[test]
+    fn a_name_tls_cannot_use_is_not_a_refused_connection() {
+        let err = rustls::pki_types::ServerName::try_from("bad..name").unwrap_err();
+        let mapped = classify(&err);
+        assert!(
+            matches!(&mapped, Some(Error::DnsError { rcode: Some(r), .. }) if r.contains("TLS")),
+            "{mapped:?}"
+        );
     }
 
     #[tokio::test]

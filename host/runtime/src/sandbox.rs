@@ -4,13 +4,16 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use wasmtime::component::{Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource, ResourceTable, ResourceTableError};
 use wasmtime::{ResourceLimiter, Store, StoreContextMut, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::http::types::IoError;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::p2::bindings::http::types::{
+    self as http_types, HostFields, HostOutgoingRequest, IoError,
+};
+use wasmtime_wasi_http::{FieldMap, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::ModelProvider;
+use crate::limits::{self, HostLimit};
 use crate::outbound::{self, OutboundHooks};
 use crate::types::{ErrorKind, ProviderError};
 
@@ -23,6 +26,33 @@ pub(crate) struct CallState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: OutboundHooks,
     pub(crate) limiter: MemoryLimiter,
+    pub(crate) host_bytes: HostBytes,
+}
+
+/// The bytes a call has made the host copy into header maps and request targets, against its
+/// cap ([`crate::HostConfig::max_host_bytes`]).
+pub(crate) struct HostBytes {
+    pub(crate) used: usize,
+    pub(crate) limit: usize,
+    /// Set when the cap refused a copy, so the failure is reported as such.
+    pub(crate) exceeded: bool,
+}
+
+impl CallState {
+    /// Counts `bytes` against the host-bytes cap, or fails the call (a trap) when they would
+    /// pass it. Charged before the copy is made, so the refused bytes never reach host memory.
+    fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        match limits::charge(self.host_bytes.used, bytes, self.host_bytes.limit) {
+            Some(total) => {
+                self.host_bytes.used = total;
+                Ok(())
+            }
+            None => {
+                self.host_bytes.exceeded = true;
+                Err(wasmtime::Error::new(HostLimit::HostBytes { limit: self.host_bytes.limit }))
+            }
+        }
+    }
 }
 
 impl WasiView for CallState {
@@ -109,9 +139,23 @@ impl Call {
     pub(crate) fn settle<T>(&self, outcome: Outcome<T>) -> Result<T, ProviderError> {
         match outcome {
             Ok(Ok(result)) => result,
-            Ok(Err(e)) => Err(self.budget.failure(self.store.data().limiter.exceeded, &e)),
+            Ok(Err(e)) => Err(self.budget.failure(Exceeded::of(self.store.data()), &e)),
             Err(_) => Err(self.budget.timeout_error()),
         }
+    }
+}
+
+/// Which cap the store recorded as hit, if any: authoritative over whatever the guest did in
+/// reaction (a refused allocation often ends in an unrelated trap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Exceeded {
+    pub(crate) memory: bool,
+    pub(crate) host_bytes: bool,
+}
+
+impl Exceeded {
+    pub(crate) fn of(state: &CallState) -> Exceeded {
+        Exceeded { memory: state.limiter.exceeded, host_bytes: state.host_bytes.exceeded }
     }
 }
 
@@ -122,6 +166,7 @@ pub(crate) struct Budget {
     pub(crate) timeout: Duration,
     pub(crate) memory_limit: usize,
     pub(crate) max_host_resources: usize,
+    pub(crate) max_host_bytes: usize,
 }
 
 impl Budget {
@@ -134,32 +179,19 @@ impl Budget {
         tokio::time::timeout_at(self.deadline.into(), future).await
     }
 
-    /// Classifies a trap or host failure. `memory_exceeded` is the limiter's record, which is
-    /// authoritative even if the guest's reaction to the refused allocation is what trapped.
-    pub(crate) fn failure(&self, memory_exceeded: bool, error: &wasmtime::Error) -> ProviderError {
-        if memory_exceeded || error.is::<MemoryLimitExceeded>() {
+    /// Classifies a trap or host failure. `exceeded` is the store's record of the caps that
+    /// refused something, which is authoritative even if the guest's reaction to the refusal
+    /// is what trapped.
+    pub(crate) fn failure(&self, exceeded: Exceeded, error: &wasmtime::Error) -> ProviderError {
+        if exceeded.memory || error.is::<MemoryLimitExceeded>() {
             return self.memory_error();
+        }
+        if let Some(limit) = self.host_limit(exceeded, error) {
+            return host_limit_error(limit);
         }
         let trap = error.downcast_ref::<Trap>();
         if matches!(trap, Some(Trap::Interrupt)) {
             return self.timeout_error();
-        }
-        if matches!(
-            error.downcast_ref::<wasmtime::component::ResourceTableError>(),
-            Some(wasmtime::component::ResourceTableError::Full)
-        ) {
-            return host_error(
-                ErrorKind::Internal,
-                &format!(
-                    "the provider component exceeded its limit of {} host resources",
-                    self.max_host_resources
-                ),
-                "The component held more host-side handles at once (HTTP header maps, requests, \
-                 bodies, streams) than the host allows one call; the call was stopped before \
-                 they could use the host's memory.",
-                "This is a bug in the component; if it happens with a legitimate request, raise \
-                 the host's resource limit.",
-            );
         }
         if error.is::<wasmtime::PoolConcurrencyLimitError>() {
             return host_error(
@@ -190,6 +222,23 @@ impl Budget {
         )
     }
 
+    /// The host-side cap behind a failure, if one is.
+    fn host_limit(&self, exceeded: Exceeded, error: &wasmtime::Error) -> Option<HostLimit> {
+        if exceeded.host_bytes {
+            return Some(HostLimit::HostBytes { limit: self.max_host_bytes });
+        }
+        if let Some(limit) = error.downcast_ref::<HostLimit>() {
+            return Some(*limit);
+        }
+        // wasmtime's own refusal when the table is at its capacity, wherever the push was.
+        match error.downcast_ref::<ResourceTableError>() {
+            Some(ResourceTableError::Full) => {
+                Some(HostLimit::Resources { limit: self.max_host_resources })
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn timeout_error(&self) -> ProviderError {
         host_error(
             ErrorKind::Timeout,
@@ -206,7 +255,7 @@ impl Budget {
     }
 
     fn memory_error(&self) -> ProviderError {
-        host_error(
+        let mut error = host_error(
             ErrorKind::Internal,
             &format!(
                 "the provider component exceeded its {} MiB memory limit",
@@ -216,8 +265,32 @@ impl Budget {
              documents and long conversations count in full.",
             "Send a smaller request (fewer or smaller images and documents, a shorter \
              conversation), or raise the host's memory limit.",
-        )
+        );
+        // A stable name for callers that map limits (a gateway answers this one with 413).
+        error.code = Some(limits::MEMORY_LIMIT_CODE.to_string());
+        error
     }
+}
+
+/// The error for a host-side cap: the component's fault, so not retryable.
+fn host_limit_error(limit: HostLimit) -> ProviderError {
+    let (code, what) = match limit {
+        HostLimit::Resources { .. } => (limits::HOST_RESOURCE_LIMIT_CODE, "host resources"),
+        HostLimit::HostBytes { .. } => (limits::HOST_MEMORY_LIMIT_CODE, "host memory"),
+    };
+    let mut error = host_error(
+        ErrorKind::Internal,
+        &format!("the provider component exceeded its limit of {limit}"),
+        &format!(
+            "The component made the host hold {what} (header maps, HTTP requests, bodies, \
+             streams) beyond the per-call cap, which protects the host's memory; this is a bug \
+             in the component, or a request far larger than usual."
+        ),
+        "Report it to the component's authors with the request that caused it; the operator \
+         can raise the host's per-call caps if the request is legitimate.",
+    );
+    error.code = Some(code.to_string());
+    error
 }
 
 /// `300`, `0.05`: at most six decimals, no trailing zeros.
@@ -253,12 +326,135 @@ pub(crate) fn link_http_error_code(linker: &mut Linker<CallState>) -> anyhow::Re
     Ok(())
 }
 
+/// Replaces the `wasi:http/types` functions that copy a variable amount of guest data into a
+/// host resource (header maps, a request's path and authority) with wrappers that first charge
+/// the bytes to the call's host-bytes cap, then run the stock implementation. The resource
+/// table's capacity bounds how many such resources exist; this bounds what they hold (a header
+/// map alone may grow to 128 KiB, and `fields.clone` copies one).
+pub(crate) fn link_host_bytes_accounting(linker: &mut Linker<CallState>) -> anyhow::Result<()> {
+    type Fields = Resource<FieldMap>;
+    type Request = Resource<http_types::OutgoingRequest>;
+    type HeaderResult<T> = wasmtime::Result<(Result<T, http_types::HeaderError>,)>;
+
+    /// Runs a stock `fields` function and lowers its header error the way the stock binding
+    /// does.
+    fn header_result<T>(
+        state: &mut CallState,
+        run: impl FnOnce(&mut WasiHttpCtxView<'_>) -> wasmtime_wasi_http::p2::HeaderResult<T>,
+    ) -> HeaderResult<T> {
+        let mut view = state.http();
+        match run(&mut view) {
+            Ok(value) => Ok((Ok(value),)),
+            Err(e) => Ok((Err(http_types::Host::convert_header_error(&mut view, e)?),)),
+        }
+    }
+
+    fn field_bytes(name: &str, value: &[u8]) -> usize {
+        name.len().saturating_add(value.len())
+    }
+
+    linker.allow_shadowing(true);
+    let mut types = linker.instance(HTTP_TYPES).map_err(anyhow::Error::from)?;
+    let linked =
+        types
+            .func_wrap(
+                "[static]fields.from-list",
+                |mut store: StoreContextMut<'_, CallState>,
+                 (entries,): (Vec<(String, Vec<u8>)>,)|
+                 -> HeaderResult<Fields> {
+                    let bytes = entries.iter().map(|(n, v)| field_bytes(n, v)).sum();
+                    let state = store.data_mut();
+                    state.charge(bytes)?;
+                    header_result(state, |view| HostFields::from_list(view, entries))
+                },
+            )
+            .and_then(|()| {
+                types.func_wrap(
+                    "[method]fields.append",
+                    |mut store: StoreContextMut<'_, CallState>,
+                     (fields, name, value): (Fields, String, Vec<u8>)|
+                     -> HeaderResult<()> {
+                        let state = store.data_mut();
+                        state.charge(field_bytes(&name, &value))?;
+                        header_result(state, |view| HostFields::append(view, fields, name, value))
+                    },
+                )
+            })
+            .and_then(|()| {
+                types.func_wrap(
+                    "[method]fields.set",
+                    |mut store: StoreContextMut<'_, CallState>,
+                     (fields, name, values): (Fields, String, Vec<Vec<u8>>)|
+                     -> HeaderResult<()> {
+                        let bytes = values.iter().map(|v| field_bytes(&name, v)).sum();
+                        let state = store.data_mut();
+                        state.charge(bytes)?;
+                        header_result(state, |view| HostFields::set(view, fields, name, values))
+                    },
+                )
+            })
+            .and_then(|()| {
+                types.func_wrap(
+                    "[method]fields.clone",
+                    |mut store: StoreContextMut<'_, CallState>,
+                     (fields,): (Fields,)|
+                     -> wasmtime::Result<(Fields,)> {
+                        let state = store.data_mut();
+                        let bytes = state
+                            .table
+                            .get(&fields)?
+                            .iter()
+                            .map(|(n, v)| field_bytes(n.as_str(), v.as_bytes()))
+                            .sum();
+                        state.charge(bytes)?;
+                        Ok((HostFields::clone(&mut state.http(), fields)?,))
+                    },
+                )
+            })
+            .and_then(|()| {
+                types.func_wrap(
+                    "[method]outgoing-request.set-path-with-query",
+                    |mut store: StoreContextMut<'_, CallState>,
+                     (request, path): (Request, Option<String>)|
+                     -> wasmtime::Result<(Result<(), ()>,)> {
+                        let state = store.data_mut();
+                        state.charge(path.as_ref().map_or(0, String::len))?;
+                        Ok((HostOutgoingRequest::set_path_with_query(
+                            &mut state.http(),
+                            request,
+                            path,
+                        )?,))
+                    },
+                )
+            })
+            .and_then(|()| {
+                types.func_wrap(
+                    "[method]outgoing-request.set-authority",
+                    |mut store: StoreContextMut<'_, CallState>,
+                     (request, authority): (Request, Option<String>)|
+                     -> wasmtime::Result<(Result<(), ()>,)> {
+                        let state = store.data_mut();
+                        state.charge(authority.as_ref().map_or(0, String::len))?;
+                        Ok((HostOutgoingRequest::set_authority(
+                            &mut state.http(),
+                            request,
+                            authority,
+                        )?,))
+                    },
+                )
+            });
+    linked
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot link the host-bytes accounting of {HTTP_TYPES}"))?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
 /// The `wasi:http/types` instance the component imports (the version in `wit/deps`).
 const HTTP_TYPES: &str = "wasi:http/types@0.2.12";
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -267,7 +463,8 @@ mod tests {
             deadline: Instant::now(),
             timeout: Duration::from_secs(300),
             memory_limit: 64 * MIB,
-            max_host_resources: 1_000,
+            max_host_resources: 1000,
+            max_host_bytes: 16 * MIB,
         };
         let e = budget.timeout_error();
         assert_eq!(e.message, "the provider component exceeded its 300 s time limit");
@@ -276,15 +473,52 @@ mod tests {
         assert_eq!(e.message, "the provider component exceeded its 64 MiB memory limit");
 
         let trap = wasmtime::Error::from(Trap::UnreachableCodeReached);
-        let e = budget.failure(false, &trap);
+        let none = Exceeded::default();
+        let e = budget.failure(none, &trap);
         assert_eq!(e.kind, ErrorKind::Internal);
         assert!(e.message.starts_with("the provider component crashed: "), "{}", e.message);
         assert_eq!(
-            budget.failure(false, &wasmtime::Error::from(Trap::Interrupt)).kind,
+            budget.failure(none, &wasmtime::Error::from(Trap::Interrupt)).kind,
             ErrorKind::Timeout
         );
         // The limiter's record wins over whatever trap the guest raised afterwards.
-        assert_eq!(budget.failure(true, &trap).message, budget.memory_error().message);
+        let memory = Exceeded { memory: true, ..none };
+        assert_eq!(budget.failure(memory, &trap).message, budget.memory_error().message);
+        assert_eq!(budget.memory_error().code.as_deref(), Some(limits::MEMORY_LIMIT_CODE));
+    }
+
+    #[test]
+    fn host_limits_are_reported_as_such() {
+        let budget = Budget {
+            deadline: Instant::now(),
+            timeout: Duration::from_secs(300),
+            memory_limit: 64 * MIB,
+            max_host_resources: 7,
+            max_host_bytes: 9,
+        };
+        let none = Exceeded::default();
+        // A full resource table, under the context wasmtime-wasi-http adds.
+        let full = wasmtime::Error::from(ResourceTableError::Full).context("[new_fields] pushing");
+        let e = budget.failure(none, &full);
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert_eq!(e.message, "the provider component exceeded its limit of 7 host resources");
+        assert_eq!(e.code.as_deref(), Some(limits::HOST_RESOURCE_LIMIT_CODE));
+        assert!(!e.retryable);
+        // The host-bytes cap, by its error or by the store's record.
+        let bytes = wasmtime::Error::new(HostLimit::HostBytes { limit: 9 });
+        assert_eq!(
+            budget.failure(none, &bytes).code.as_deref(),
+            Some(limits::HOST_MEMORY_LIMIT_CODE)
+        );
+        let recorded = Exceeded { host_bytes: true, ..none };
+        let trap = wasmtime::Error::from(Trap::UnreachableCodeReached);
+        assert_eq!(
+            budget.failure(recorded, &trap).code.as_deref(),
+            Some(limits::HOST_MEMORY_LIMIT_CODE)
+        );
+        // Other table errors are the component's misuse, not a cap.
+        let misuse = wasmtime::Error::from(ResourceTableError::NotPresent);
+        assert!(budget.failure(none, &misuse).code.is_none());
     }
 
     #[test]

@@ -65,6 +65,13 @@ impl ChatStream {
         self.call.is_some()
     }
 
+    /// When the call's deadline passes, or `None` once the sandbox is released. Whatever a
+    /// caller waits on for the stream's sake besides [`ChatStream::next`] (a slow client taking
+    /// the parts it forwards) should give up by then, or the call outlives its deadline.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.call.as_ref().map(|call| call.budget.deadline)
+    }
+
     /// Moves the call's deadline to now, as if it had run out (feature `testing`).
     #[cfg(feature = "testing")]
     pub fn expire_now(&mut self) {

@@ -12,6 +12,7 @@ use crate::common::*;
 use bedrock_emulator::EmulatorConfig;
 use bedrock_gateway::types::*;
 use bedrock_gateway::{Host, HostConfig};
+use provider_runtime::limits;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -196,6 +197,227 @@ async fn a_panic_is_an_internal_error() {
     assert_benign_call_works(&host).await;
 }
 
+// ---- host resources: what the component makes the host hold or open ----
+
+/// This process's resident memory, from `/proc/self/status` (`VmRSS`), in bytes.
+fn rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// File descriptors this process holds.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Samples [`open_fds`] every few milliseconds until dropped; [`FdPeak::peak`] is the largest.
+struct FdPeak {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    peak: Arc<AtomicUsize>,
+}
+
+impl FdPeak {
+    fn start() -> FdPeak {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let peak = Arc::new(AtomicUsize::new(open_fds()));
+        let (s, p) = (stop.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                p.fetch_max(open_fds(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        FdPeak { stop, peak }
+    }
+
+    fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FdPeak {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Answers every request on a connection with `ok` after `delay`; counts connections.
+async fn slow_ok_server(delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                while matches!(read_head(&mut tcp).await, Ok(head) if !head.is_empty()) {
+                    tokio::time::sleep(delay).await;
+                    let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    if tcp.write_all(ok).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// Reads request bodies to the end of the connection and adds up the bytes received.
+async fn sink_server() -> (SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (accepted, received) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (a, r) = (accepted.clone(), received.clone());
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            a.fetch_add(1, Ordering::SeqCst);
+            let r = r.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = tcp.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    r.fetch_add(n, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (addr, accepted, received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_header_maps_fails_its_own_call_and_spares_host_memory() {
+    let host = misbehaving_host(HostConfig::default());
+    let before = rss();
+    // 5000 maps of 100 KiB: half a gigabyte of host memory without the caps.
+    let h = host.clone();
+    let flood =
+        tokio::spawn(
+            async move { h.generate(r#"{"misbehave":"flood-fields"}"#, chat("hi")).await },
+        );
+    // Another call of the same host is served meanwhile.
+    assert_benign_call_works(&host).await;
+    let e =
+        bounded(Duration::from_secs(20), async move { flood.await.unwrap() }).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Internal, "{e:?}");
+    assert_eq!(e.code.as_deref(), Some(limits::HOST_MEMORY_LIMIT_CODE), "{e:?}");
+    assert_eq!(
+        e.message,
+        "the provider component exceeded its limit of 16 MiB of host memory for headers and \
+         request targets"
+    );
+    assert!(!e.retryable);
+    // Empty maps: the resource cap (table entries) ends the call instead.
+    let e =
+        host.generate(r#"{"misbehave":"flood-fields","bytes":0}"#, chat("hi")).await.unwrap_err();
+    assert_eq!(e.code.as_deref(), Some(limits::HOST_RESOURCE_LIMIT_CODE), "{e:?}");
+    assert_eq!(e.message, "the provider component exceeded its limit of 1000 host resources");
+    let after = rss();
+    let grown = after.saturating_sub(before);
+    eprintln!("flood-fields: RSS {} MiB before, {} MiB after", before / MIB, after / MIB);
+    // Other tests share the process, so allow for them; the flood alone would add ~500 MiB.
+    assert!(grown < 128 * MIB, "host memory grew by {} MiB", grown / MIB);
+    assert_benign_call_works(&host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_outgoing_requests_is_capped_per_call() {
+    let (addr, accepted) = slow_ok_server(Duration::from_millis(300)).await;
+    let host = misbehaving_host(HostConfig { max_host_resources: 10_000, ..Default::default() });
+    let settings = json!({
+        "misbehave": "flood-connections",
+        "count": 2000,
+        "target": format!("http://{addr}/"),
+        "baseUrl": format!("http://{addr}"),
+    });
+    let fds = FdPeak::start();
+    let before = fds.peak();
+    let h = host.clone();
+    let flood = tokio::spawn(async move { h.generate(&settings.to_string(), chat("hi")).await });
+    assert_benign_call_works(&host).await;
+    let e =
+        bounded(Duration::from_secs(20), async move { flood.await.unwrap() }).await.unwrap_err();
+    // The first 16 went out; the rest were refused at once, without a connection.
+    assert_eq!(
+        e.message, "16 answered, 1984 refused: the host answered ErrorCode::ConnectionLimitReached",
+        "{e:?}"
+    );
+    let connections = accepted.load(Ordering::SeqCst);
+    assert!(connections <= 16, "{connections} connections");
+    let peak = fds.peak();
+    eprintln!("flood-connections: {connections} connections, fds {before} before, peak {peak}");
+    // Both ends are in this process (and so are other tests): without the cap, 4000+.
+    assert!(peak < before + 200, "fds went from {before} to {peak}");
+
+    // Under the default resource cap the same flood ends on it: every started request holds
+    // a future.
+    let host = misbehaving_host(HostConfig::default());
+    let settings = json!({
+        "misbehave": "flood-connections",
+        "count": 2000,
+        "target": format!("http://{addr}/"),
+        "baseUrl": format!("http://{addr}"),
+    });
+    let e = host.generate(&settings.to_string(), chat("hi")).await.unwrap_err();
+    assert_eq!(e.code.as_deref(), Some(limits::HOST_RESOURCE_LIMIT_CODE), "{e:?}");
+    assert_benign_call_works(&host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_over_the_cap_is_cut_off() {
+    let (addr, accepted, received) = sink_server().await;
+    let host =
+        misbehaving_host(HostConfig { max_request_body_bytes: MIB as u64, ..Default::default() });
+    let base = format!("http://{addr}");
+    // Streamed without a length: cut off once past the cap.
+    let settings =
+        json!({"misbehave": "huge-request-body", "target": format!("{base}/"), "baseUrl": base});
+    let started = Instant::now();
+    let e = host.generate(&settings.to_string(), chat("hi")).await.unwrap_err();
+    assert!(e.message.contains("the host answered ErrorCode::HttpRequestBodySize"), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let got = received.load(Ordering::SeqCst);
+    assert!(got <= MIB + 256 * 1024, "the server received {got} bytes");
+    // Declared over the cap: refused before anything is sent.
+    let before = accepted.load(Ordering::SeqCst);
+    let declared = json!({"misbehave": "huge-request-body", "declare": true,
+        "target": format!("{base}/"), "baseUrl": base});
+    let e = host.generate(&declared.to_string(), chat("hi")).await.unwrap_err();
+    assert!(e.message.ends_with("ErrorCode::HttpRequestBodySize(Some(1073741824))"), "{e:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), before, "a connection was opened");
+    assert_benign_call_works(&host).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outgoing_requests_per_call_are_capped() {
+    let (addr, _) = slow_ok_server(Duration::ZERO).await;
+    let host = misbehaving_host(HostConfig { max_outbound_requests: 5, ..Default::default() });
+    let settings = json!({"misbehave": "many-requests", "count": 10,
+        "target": format!("http://{addr}/"), "baseUrl": format!("http://{addr}")});
+    let e = host.generate(&settings.to_string(), chat("hi")).await.unwrap_err();
+    assert_eq!(
+        e.message,
+        "after 5 requests: the host answered ErrorCode::InternalError(Some(\"the host's limit of \
+         5 outbound requests per call was reached\"))",
+        "{e:?}"
+    );
+    // The cap is per call: the next call starts from zero.
+    let settings = json!({"misbehave": "many-requests", "count": 5,
+        "target": format!("http://{addr}/"), "baseUrl": format!("http://{addr}")});
+    assert_eq!(
+        host.generate(&settings.to_string(), chat("hi")).await.unwrap().text,
+        "all requests answered"
+    );
+}
+
 // ---- the real component ----
 
 /// The real component answers the emulator normally.
@@ -318,61 +540,4 @@ async fn an_operator_can_refuse_tenant_base_urls() {
     assert_eq!(e.field.as_deref(), Some("baseUrl"));
     assert!(e.solution.unwrap().contains("`baseUrl`"));
     assert!(h.emulator.requests().is_empty(), "a refused request reached the emulator");
-}
-
-/// Host RSS in bytes (Linux), to show a flood stayed out of the host's memory.
-fn host_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_host_resources_fails_its_own_call() {
-    let host = misbehaving_host(HostConfig::default());
-    let before = host_rss();
-    let e = host.generate(r#"{"misbehave":"flood-fields"}"#, chat("hi")).await.unwrap_err();
-    let grown = host_rss().saturating_sub(before);
-    eprintln!("host RSS grew {} KiB during the flood", grown / 1024);
-    assert_eq!(e.kind, ErrorKind::Internal, "{e:?}");
-    assert_eq!(e.message, "the provider component exceeded its limit of 1000 host resources");
-    assert!(e.cause.unwrap().contains("header maps"));
-    // 100,000 maps would be hundreds of MiB; the cap stops the call long before.
-    assert!(grown < 64 * MIB as u64, "host RSS grew {grown} bytes");
-    assert_benign_call_works(&host).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_outbound_requests_fails_its_own_call() {
-    // A listener that accepts and never answers: every admitted request holds a connection.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::Relaxed);
-            held.push(socket);
-        }
-    });
-    let config = HostConfig { max_host_resources: 20_000, ..HostConfig::default() };
-    let host = misbehaving_host(config);
-    let settings = json!({
-        "misbehave": "flood-requests",
-        "target": format!("http://127.0.0.1:{port}/"),
-        "echoPort": port.to_string(),
-    })
-    .to_string();
-    let started = Instant::now();
-    let e = host.generate(&settings, chat("hi")).await.unwrap_err();
-    assert!(e.message.contains("ConnectionLimitReached"), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
-    let connections = accepted.load(Ordering::Relaxed);
-    eprintln!("connections opened by a 2,000-request flood: {connections}");
-    assert!(connections <= 32, "{connections} connections");
-    assert_benign_call_works(&host).await;
 }

@@ -274,4 +274,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub request_timeout: u64,
+    /// Client connections open at once (default 4096); lowered to fit the open-file limit.
+    /// At the limit the connection idle the longest is closed for each new one.
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections: Option<usize>,
+    /// How long a request body may take to arrive after its head (408 beyond).
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub body_timeout: u64,
+    /// How long a connection may stay idle (no request in progress) before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout: u64,
 }

@@ -17,7 +17,7 @@ use crate::types::{
     Guardrail, Image, InferenceSettings, MediaSource, Message, ProviderError, RerankDocument,
     RerankRequest, ResponseFormat, Role, StreamPart,
 };
-use crate::{Host, HostConfig, serve, settings};
+use crate::{Host, HostConfig, serve, settings, settings_file};
 
 /// Runs the Amazon Bedrock provider component in a sandbox.
 #[derive(Debug, Parser)]
@@ -277,15 +277,19 @@ fn load_settings(
     path: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Value, ProviderError> {
-    settings::load(path, env).map_err(|e| {
-        cli_error(
-            ErrorKind::InvalidSettings,
-            format!("{e:#}"),
-            "The settings file is missing, unreadable, or not a JSON object.",
-            "Fix the file given with --settings (or leave it out and use AWS_REGION, \
-             AWS_ACCESS_KEY_ID, ... instead).",
-        )
-    })
+    settings::load(path, env).map_err(|e| settings_load_error(&e))
+}
+
+/// The `invalid-settings` error for a settings file that could not be read or parsed.
+fn settings_load_error(e: &anyhow::Error) -> ProviderError {
+    cli_error(
+        ErrorKind::InvalidSettings,
+        format!("{e:#}"),
+        "The settings file is missing, unreadable, too large, not a regular file, or not a \
+         JSON object.",
+        "Fix the file given with --settings (or leave it out and use AWS_REGION, \
+         AWS_ACCESS_KEY_ID, ... instead).",
+    )
 }
 
 /// Loads the bundled component, or the one given with `--component`.

@@ -1,6 +1,8 @@
 //! `serve`: the gateway process (start-up checks, SIGHUP reload, SIGTERM drain).
 
 use std::io::Write;
+use std::pin::Pin;
+use std::time::Duration;
 
 use super::*;
 
@@ -24,6 +26,13 @@ pub(super) async fn serve_command(
         api_keys: api_keys.into_iter().filter(|k| !k.is_empty()).collect(),
         max_concurrency: args.max_concurrency,
         max_body_bytes: args.max_body_bytes,
+        max_connections: args.max_connections,
+        timeouts: serve::conn::ClientTimeouts {
+            body: Duration::from_secs(args.body_timeout),
+            idle: Duration::from_secs(args.idle_timeout),
+            ..serve::conn::ClientTimeouts::default()
+        },
+        ..serve::ServeConfig::default()
     };
     // Refuse an exposed, unauthenticated listener before any slow work.
     if let Err(why) =
@@ -42,7 +51,7 @@ pub(super) async fn serve_command(
     };
     let host_config = HostConfig {
         cache_dir: cli.cache_dir.clone(),
-        call_timeout: std::time::Duration::from_secs(args.request_timeout),
+        call_timeout: Duration::from_secs(args.request_timeout),
         // Room for readiness probes beside the calls the server admits.
         max_concurrent_calls: u32::try_from(args.max_concurrency + 8).unwrap_or(u32::MAX),
         ..HostConfig::default()
@@ -78,16 +87,75 @@ pub(super) async fn serve_command(
     };
     let _ = writeln!(out, "bedrock-gateway listening on http://{}", server.addr());
     let _ = out.flush();
+    let reloader = server.reloader();
+    // A reload runs beside the signal loop, not inside it, so SIGTERM is heard while one runs.
+    let mut reload: Pin<Box<dyn Future<Output = ()> + '_>> = Box::pin(std::future::pending());
+    let mut reloading = false;
     loop {
         tokio::select! {
             _ = signals.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
             _ = hangups.recv() => {
-                let _ = server.apply_settings(load_settings(cli.settings.as_deref(), env)).await;
+                if reloading {
+                    tracing::warn!("SIGHUP ignored: the previous settings reload is still running");
+                } else {
+                    reloading = true;
+                    reload = Box::pin(reload_settings(&reloader, cli.settings.as_deref(), env));
+                }
+            }
+            () = &mut reload, if reloading => {
+                reloading = false;
+                reload = Box::pin(std::future::pending());
             }
         }
     }
+    drop(reload);
     let _ = stop.send(());
-    server.wait().await;
-    0
+    let drained = server.wait();
+    tokio::pin!(drained);
+    // A second SIGTERM or SIGINT does not wait for the drain.
+    tokio::select! {
+        () = &mut drained => 0,
+        _ = signals.recv() => forced_exit(),
+        _ = tokio::signal::ctrl_c() => forced_exit(),
+    }
+}
+
+/// The exit status after a second signal cut the drain short.
+fn forced_exit() -> u8 {
+    tracing::warn!("second signal: exiting now without waiting for the requests in flight");
+    EXIT_PROVIDER
+}
+
+/// How long a reload may take to read the settings file (a hung network mount, say).
+const RELOAD_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reloads the settings for SIGHUP. The file is first read on the blocking pool, with the size
+/// cap and regular-file check of [`settings_file::read`] and a deadline, so a FIFO, a device or
+/// a hung mount cannot freeze the signal loop; only a file that passed is then loaded (with the
+/// environment fallbacks) and validated.
+async fn reload_settings(
+    reloader: &serve::Reloader,
+    path: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) {
+    if let Some(path) = path {
+        let owned = path.to_path_buf();
+        let read = tokio::task::spawn_blocking(move || settings_file::read(&owned).map(drop));
+        let failure = match tokio::time::timeout(RELOAD_READ_TIMEOUT, read).await {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(format!("{e:#}")),
+            Ok(Err(e)) => Some(format!("the read failed: {e}")),
+            Err(_) => {
+                Some(format!("it could not be read within {} s", RELOAD_READ_TIMEOUT.as_secs()))
+            }
+        };
+        if let Some(why) = failure {
+            let e = anyhow::anyhow!(why)
+                .context(format!("cannot read the settings file {}", path.display()));
+            let _ = reloader.apply(Err(settings_load_error(&e))).await;
+            return;
+        }
+    }
+    let _ = reloader.apply(load_settings(path, env)).await;
 }

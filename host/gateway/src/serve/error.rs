@@ -102,6 +102,15 @@ impl ApiError {
 
     /// The provider's error, with the status its kind maps to.
     pub fn from_provider(e: &ProviderError) -> ApiError {
+        if e.code.as_deref() == Some(provider_runtime::limits::MEMORY_LIMIT_CODE) {
+            // The sandbox could not hold this request: the client can send a smaller one, so
+            // it is theirs to act on (413), not the gateway's (500).
+            return ApiError::gateway(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request-too-large",
+                full_message(e),
+            );
+        }
         let status = status_for(e.kind);
         let retry_after = match e.retry_after_ms {
             Some(ms) => Some(Duration::from_millis(ms)),

@@ -41,6 +41,7 @@ struct Tables {
     latency: BTreeMap<String, Histogram>,
     tokens: BTreeMap<(String, &'static str), u64>,
     reloads: BTreeMap<&'static str, u64>,
+    connections_closed: BTreeMap<&'static str, u64>,
 }
 
 /// The gateway's metrics.
@@ -48,6 +49,7 @@ struct Tables {
 pub struct Metrics {
     tables: Mutex<Tables>,
     in_flight: AtomicI64,
+    connections: AtomicI64,
 }
 
 impl Metrics {
@@ -86,6 +88,16 @@ impl Metrics {
     /// A request started (+1) or finished (-1).
     pub fn in_flight(&self, delta: i64) {
         self.in_flight.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A client connection opened (+1) or closed (-1).
+    pub fn connections(&self, delta: i64) {
+        self.connections.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// The gateway closed a connection for `reason` (a deadline, the connection cap).
+    pub fn connection_closed(&self, reason: &'static str) {
+        *self.tables().connections_closed.entry(reason).or_default() += 1;
     }
 
     /// The text exposition.
@@ -152,6 +164,21 @@ impl Metrics {
             "bedrock_gateway_requests_in_flight {}",
             self.in_flight.load(Ordering::Relaxed)
         );
+        out += "# HELP bedrock_gateway_connections_open Client connections open.\n";
+        out += "# TYPE bedrock_gateway_connections_open gauge\n";
+        let _ = writeln!(
+            out,
+            "bedrock_gateway_connections_open {}",
+            self.connections.load(Ordering::Relaxed)
+        );
+        out += "# HELP bedrock_gateway_connections_closed_total Client connections the gateway closed, by reason.\n";
+        out += "# TYPE bedrock_gateway_connections_closed_total counter\n";
+        for (reason, n) in &t.connections_closed {
+            let _ = writeln!(
+                out,
+                "bedrock_gateway_connections_closed_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
         out
     }
 }
@@ -188,6 +215,9 @@ mod tests {
         m.reload(true);
         m.in_flight(2);
         m.in_flight(-1);
+        m.connections(3);
+        m.connections(-1);
+        m.connection_closed("idle-timeout");
         let text = m.render();
         for line in [
             r#"bedrock_gateway_requests_total{route="/v1/chat/completions",status="200",error="none"} 2"#,
@@ -200,6 +230,8 @@ mod tests {
             r#"bedrock_gateway_tokens_total{model="amazon.nova-lite-v1:0",direction="out"} 6"#,
             r#"bedrock_gateway_settings_reloads_total{outcome="applied"} 1"#,
             "bedrock_gateway_requests_in_flight 1",
+            "bedrock_gateway_connections_open 2",
+            r#"bedrock_gateway_connections_closed_total{reason="idle-timeout"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
         }

@@ -3,9 +3,11 @@
 //! Endpoints: `POST /v1/chat/completions` (plain and SSE streaming), `POST /v1/rerank`
 //! (Cohere/Jina shape), `GET /v1/models`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
 //! Every model call runs in a fresh component instance ([`Host`]); the server bounds how many
-//! run at once (503 beyond), how large a request body may be (413), and how long a call may
-//! take (the host's call timeout). [`Server::apply_settings`] swaps the provider settings
-//! without touching requests in flight, and the shutdown future stops accepting and drains.
+//! run at once (503 beyond), how large a request body may be (413) and how long it may take
+//! to arrive (408), how long a call may take (the host's call timeout), and how many
+//! connections are open and how long each may stay in any state ([`conn`]).
+//! [`Server::apply_settings`] swaps the provider settings without touching requests in
+//! flight, and the shutdown future stops accepting and drains.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -25,34 +27,41 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod auth;
+pub mod conn;
 pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openai;
 pub mod sse;
 
-mod access;
 mod routes;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::Host;
 use crate::types::{ProviderError, error_kind_name};
 use auth::ClientKeys;
-use limits::Limiter;
+use conn::{ClientTimeouts, Connections, RequestGuard, Throttle};
+use limits::{BodyBudget, BodyLimits, Limiter, ReceivedBody};
 use metrics::Metrics;
 
 /// The default listen address: loopback only.
@@ -61,8 +70,14 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
 /// The default request-body limit: room for a few images as data URLs.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-/// How long a connection may take to send its request head.
+/// How long an HTTP/1.1 request head may take once it started (hyper's own bound; the
+/// connection's head and idle deadlines in [`conn`] cover the time before it starts).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// HTTP/2 streams a connection may have open at once. Each waits on its own body deadline,
+/// and bodies share one memory budget, so this only bounds bookkeeping.
+const MAX_STREAMS_PER_CONNECTION: u32 = 100;
+/// How often a noisy condition (the connection cap, accept errors) may be logged.
+const NOISY_LOG_PERIOD: Duration = Duration::from_secs(10);
 
 /// How the gateway listens and what it admits.
 #[derive(Clone)]
@@ -76,6 +91,14 @@ pub struct ServeConfig {
     pub max_concurrency: usize,
     /// The largest request body accepted; larger ones are refused with 413.
     pub max_body_bytes: usize,
+    /// The request-body memory all requests may hold at once while their bodies arrive
+    /// (503 `overloaded` beyond); `None`: [`limits::default_body_budget`].
+    pub max_buffered_body_bytes: Option<usize>,
+    /// Open client connections; `None`: [`conn::DEFAULT_MAX_CONNECTIONS`]. Either way lowered
+    /// to fit the open-file limit ([`conn::connection_cap`]).
+    pub max_connections: Option<usize>,
+    /// How long clients may take at each step.
+    pub timeouts: ClientTimeouts,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -85,6 +108,9 @@ impl std::fmt::Debug for ServeConfig {
             .field("api_keys", &format_args!("<{} redacted>", self.api_keys.len()))
             .field("max_concurrency", &self.max_concurrency)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_buffered_body_bytes", &self.max_buffered_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -96,6 +122,9 @@ impl Default for ServeConfig {
             api_keys: Vec::new(),
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_buffered_body_bytes: None,
+            max_connections: None,
+            timeouts: ClientTimeouts::default(),
         }
     }
 }
@@ -142,13 +171,38 @@ pub(crate) struct Shared {
     settings: RwLock<Arc<Settings>>,
     keys: ClientKeys,
     limiter: Limiter,
-    max_body_bytes: usize,
+    body_limits: BodyLimits,
+    body_budget: BodyBudget,
     metrics: Metrics,
     draining: AtomicBool,
+    /// Woken when draining starts, so requests still receiving their body stop waiting.
+    drain: Notify,
     ids: RequestIds,
 }
 
 impl Shared {
+    /// A request body, within the size limit, the body deadline and the shared body budget;
+    /// the wait ends early when the gateway starts draining.
+    async fn receive_body(
+        &self,
+        headers: &http::HeaderMap,
+        body: Incoming,
+    ) -> Result<ReceivedBody, error::ApiError> {
+        limits::receive_body(headers, body, self.body_limits, &self.body_budget, self.drained())
+            .await
+    }
+
+    /// Resolves once the gateway is draining.
+    async fn drained(&self) {
+        let notified = self.drain.notified();
+        tokio::pin!(notified);
+        // Registered before looking at the flag, so a drain that starts in between is seen.
+        notified.as_mut().enable();
+        if !self.draining.load(Ordering::SeqCst) {
+            notified.await;
+        }
+    }
+
     /// The settings for a request starting now; later reloads do not change them.
     fn settings(&self) -> Arc<Settings> {
         match self.settings.read() {
@@ -216,19 +270,49 @@ pub async fn start(
     let listener =
         TcpListener::bind(config.listen).await.map_err(|e| StartError::Bind(config.listen, e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Bind(config.listen, e))?;
-    let drain_timeout = host.config().call_timeout + Duration::from_secs(10);
+    let call_timeout = host.config().call_timeout;
+    let drain_timeout = call_timeout + Duration::from_secs(10);
+    let timeouts = config.timeouts;
+    let nofile = conn::open_file_limit();
+    let cap = conn::connection_cap(config.max_connections, nofile, config.max_concurrency);
+    if config.max_connections.is_some_and(|wanted| wanted > cap) {
+        tracing::warn!(
+            wanted = config.max_connections,
+            cap,
+            open_file_limit = nofile,
+            "the connection limit is lowered to fit the open-file limit"
+        );
+    }
+    let budget = config
+        .max_buffered_body_bytes
+        .unwrap_or_else(|| limits::default_body_budget(config.max_body_bytes));
     let shared = Arc::new(Shared {
         host,
         settings: RwLock::new(Arc::new(settings)),
         keys,
         limiter: Limiter::new(config.max_concurrency),
-        max_body_bytes: config.max_body_bytes,
+        body_limits: BodyLimits { max_bytes: config.max_body_bytes, timeout: timeouts.body },
+        body_budget: BodyBudget::new(budget),
         metrics: Metrics::default(),
         draining: AtomicBool::new(false),
+        drain: Notify::new(),
         ids: RequestIds::new(),
     });
-    let task = tokio::spawn(accept_loop(listener, shared.clone(), shutdown, drain_timeout));
-    tracing::info!(%addr, max_concurrency = config.max_concurrency, "gateway listening");
+    let supervisor = Supervisor {
+        connections: Arc::new(Connections::new(cap)),
+        timeouts,
+        // A request is done within its body deadline plus the call timeout; its response then
+        // has the write allowance to reach the client.
+        request_limit: timeouts.body + call_timeout + timeouts.write,
+    };
+    let task =
+        tokio::spawn(accept_loop(listener, shared.clone(), supervisor, shutdown, drain_timeout));
+    tracing::info!(
+        %addr,
+        max_concurrency = config.max_concurrency,
+        max_connections = cap,
+        "gateway listening"
+    );
     Ok(Server { addr, shared, task })
 }
 
@@ -245,6 +329,36 @@ impl Server {
         &self,
         loaded: Result<Value, ProviderError>,
     ) -> Result<(), ProviderError> {
+        self.reloader().apply(loaded).await
+    }
+
+    /// A handle that applies settings to this server, for a reload that runs beside the
+    /// signal loop rather than inside it.
+    pub fn reloader(&self) -> Reloader {
+        Reloader { shared: self.shared.clone() }
+    }
+
+    /// Waits until the server has shut down and drained.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Applies reloaded settings to a running [`Server`] (see [`Server::apply_settings`]).
+#[derive(Clone)]
+pub struct Reloader {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Reloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloader").finish_non_exhaustive()
+    }
+}
+
+impl Reloader {
+    /// See [`Server::apply_settings`].
+    pub async fn apply(&self, loaded: Result<Value, ProviderError>) -> Result<(), ProviderError> {
         let outcome = match loaded {
             Ok(value) => validated(&self.shared.host, value).await,
             Err(e) => Err(e),
@@ -269,11 +383,6 @@ impl Server {
             }
         }
     }
-
-    /// Waits until the server has shut down and drained.
-    pub async fn wait(self) {
-        let _ = self.task.await;
-    }
 }
 
 async fn validated(host: &Host, value: Value) -> Result<Settings, ProviderError> {
@@ -282,39 +391,102 @@ async fn validated(host: &Host, value: Value) -> Result<Settings, ProviderError>
     Ok(Settings { value, json })
 }
 
+/// What the accept loop needs to supervise connections.
+struct Supervisor {
+    connections: Arc<Connections>,
+    timeouts: ClientTimeouts,
+    /// How long a request may take, response written, before its connection is closed.
+    request_limit: Duration,
+}
+
+/// A response body that keeps its request counted as in progress on its connection until
+/// hyper is done with it (written, or the connection gone).
+struct Tracked {
+    inner: routes::ResponseBody,
+    _request: RequestGuard,
+}
+
+impl Body for Tracked {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
+    supervisor: Supervisor,
     shutdown: impl Future<Output = ()>,
     drain_timeout: Duration,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new()).max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
     let graceful = GracefulShutdown::new();
+    let connections = supervisor.connections.clone();
+    let mut at_cap = Throttle::new(NOISY_LOG_PERIOD);
+    let mut accept_failed = Throttle::new(NOISY_LOG_PERIOD);
     tokio::pin!(shutdown);
-    loop {
+    'accept: loop {
+        // At the cap, make room first: close the connection idle the longest (never one with a
+        // request in progress) and wait for it to go, so descriptors never run out.
+        while connections.len() >= connections.cap() {
+            let closed = connections.closed();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            let evicted = connections.evict_one();
+            if let Some(repeats) = at_cap.hit(Instant::now()) {
+                let cap = connections.cap();
+                if evicted {
+                    tracing::info!(
+                        cap,
+                        repeats,
+                        "connection limit reached: closing the connection idle the longest for each new one"
+                    );
+                } else {
+                    tracing::warn!(
+                        cap,
+                        repeats,
+                        "connection limit reached and every connection has a request in progress: not accepting until one closes"
+                    );
+                }
+            }
+            tokio::select! {
+                () = &mut closed => {}
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                () = &mut shutdown => break 'accept,
+            }
+        }
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = shared.clone();
-                    let service = hyper::service::service_fn(move |request| {
-                        let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(routes::handle(shared, request).await) }
-                    });
-                    let connection =
-                        builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                    let connection = graceful.watch(connection);
-                    tokio::spawn(async move {
-                        if let Err(e) = connection.await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                    });
-                }
+                Ok((stream, _peer)) => serve(stream, &shared, &supervisor, &builder, &graceful),
                 Err(e) => {
-                    // Out of file descriptors and the like: wait rather than spin.
-                    tracing::warn!(error = %e, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    // Out of file descriptors (shared with upstream connections) and the like:
+                    // free one if that is the cause, pause briefly rather than spin, and say so
+                    // once per period, not per attempt.
+                    let out_of_fds = matches!(
+                        rustix::io::Errno::from_io_error(&e),
+                        Some(rustix::io::Errno::MFILE | rustix::io::Errno::NFILE)
+                    );
+                    let evicted = out_of_fds && connections.evict_one();
+                    if let Some(repeats) = accept_failed.hit(Instant::now()) {
+                        tracing::warn!(error = %e, repeats, evicted, "cannot accept a connection");
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
             },
             () = &mut shutdown => break,
@@ -322,6 +494,7 @@ async fn accept_loop(
     }
     drop(listener);
     shared.draining.store(true, Ordering::SeqCst);
+    shared.drain.notify_waiters();
     tracing::info!(connections = graceful.count(), "shutting down: no longer accepting, draining");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("drained; all requests finished"),
@@ -329,4 +502,57 @@ async fn accept_loop(
             tracing::warn!("drain timeout reached; closing the remaining connections");
         }
     }
+}
+
+/// Serves one accepted connection on its own task, under its watchdog.
+fn serve(
+    stream: TcpStream,
+    shared: &Arc<Shared>,
+    supervisor: &Supervisor,
+    builder: &auto::Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+) {
+    let _ = stream.set_nodelay(true);
+    let registration = supervisor.connections.register();
+    let conn = registration.conn().clone();
+    let request_limit = supervisor.request_limit;
+    let for_requests = shared.clone();
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        let shared = for_requests.clone();
+        let guard = conn.request_started(request_limit);
+        request.extensions_mut().insert(guard.handle());
+        let http1 = request.version() < http::Version::HTTP_2;
+        async move {
+            let mut response = routes::handle(shared, request).await;
+            if http1 && response.status() == http::StatusCode::REQUEST_TIMEOUT {
+                // The rest of the body may still come: the connection cannot carry another
+                // request, so say so rather than leave the client waiting on it.
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(response.map(|inner| Tracked { inner, _request: guard }))
+        }
+    });
+    let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+    let connection = graceful.watch(connection);
+    let shared = shared.clone();
+    let timeouts = supervisor.timeouts;
+    shared.metrics.connections(1);
+    tokio::spawn(async move {
+        let conn = registration.conn().clone();
+        tokio::select! {
+            result = connection => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            }
+            reason = conn.watch(&timeouts) => {
+                shared.metrics.connection_closed(reason.label());
+                tracing::debug!(reason = reason.label(), "closing a client connection");
+            }
+        }
+        shared.metrics.connections(-1);
+        drop(registration);
+    });
 }

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::access::Access;
+use super::conn::ConnectionHandle;
 use super::error::ApiError;
-use super::limits::read_body;
 use super::openai;
 use super::sse::{self, ChannelBody, ChunkWriter};
 use super::{Settings, Shared};
@@ -27,6 +27,9 @@ pub(super) type ResponseBody = BoxBody<Bytes, Infallible>;
 
 /// SSE events that may wait while the client reads slowly.
 const STREAM_BUFFER: usize = 32;
+
+/// How long past the call's deadline a stream's last events may wait for a slow reader.
+const LAST_EVENTS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The routes, with the methods they answer.
 const ROUTES: &[(&str, Method)] = &[
@@ -141,10 +144,10 @@ async fn chat(
     request: Request<Incoming>,
     access: &mut Option<Access>,
 ) -> Result<Response<ResponseBody>, ApiError> {
-    let permit = shared.limiter.admit()?;
     let (parts, body) = request.into_parts();
-    let body = read_body(&parts.headers, body, shared.max_body_bytes).await?;
-    let call = openai::parse_chat(&body)?;
+    // The body first, then a slot: a slow or unfinished body must not hold one.
+    let call = openai::parse_chat(&shared.receive_body(&parts.headers, body).await?)?;
+    let permit = shared.limiter.admit()?;
     let settings = shared.settings();
     let requested =
         call.request.model.clone().or_else(|| configured(shared, &settings, "language"));
@@ -168,7 +171,8 @@ async fn chat(
             requested.unwrap_or_default(),
             call.include_usage,
         );
-        return Ok(start_stream(access, stream, first, writer, permit));
+        let connection = parts.extensions.get::<ConnectionHandle>().cloned();
+        return Ok(start_stream(access, stream, first, writer, permit, connection));
     }
     let answer = shared
         .host
@@ -196,17 +200,41 @@ async fn chat(
 /// Answers with an event stream fed by a task that pulls the provider stream, starting with
 /// the `first` part already pulled. The task holds the concurrency slot until the provider
 /// stream ends, and finishes the access record after the last event.
+///
+/// Every wait honours the call's deadline, including handing events to a client that stopped
+/// reading: at the deadline the task gives up, frees the slot, and closes the connection
+/// (`connection`) rather than end the body as if the answer were complete.
 fn start_stream(
     mut access: Access,
     mut stream: ChatStream,
     first: Option<StreamPart>,
     mut writer: ChunkWriter,
     permit: OwnedSemaphorePermit,
+    connection: Option<ConnectionHandle>,
 ) -> Response<ResponseBody> {
     let (tx, body) = ChannelBody::channel(STREAM_BUFFER);
     let request_id = access.id.clone();
     tokio::spawn(async move {
+        let deadline = stream.deadline().unwrap_or_else(std::time::Instant::now);
+        // The last events (error, usage, [DONE]) may wait a little past the call's deadline:
+        // the slot is already free then, and a slow reader should still get them.
+        let last_events_deadline = deadline + LAST_EVENTS_GRACE;
+        // Sends an event unless `until` passes first: `Err(true)` when the client is gone,
+        // `Err(false)` when it did not take the event in time.
+        let send = |tx: &tokio::sync::mpsc::Sender<Bytes>, event: Bytes, until| {
+            let tx = tx.clone();
+            async move {
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(until), tx.send(event))
+                    .await
+                {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(_)) => Err(true),
+                    Err(_) => Err(false),
+                }
+            }
+        };
         let mut client_gone = false;
+        let mut stalled = false;
         let mut pending = Some(first);
         let failure = 'pull: loop {
             let next = match pending.take() {
@@ -227,8 +255,9 @@ fn start_stream(
                         access.upstream_request_id = metadata.request_id.clone();
                     }
                     for chunk in writer.part(&part) {
-                        if tx.send(sse::event(&chunk)).await.is_err() {
-                            client_gone = true;
+                        if let Err(gone) = send(&tx, sse::event(&chunk), deadline).await {
+                            client_gone = gone;
+                            stalled = !gone;
                             break 'pull None;
                         }
                     }
@@ -248,14 +277,28 @@ fn start_stream(
                 access.error = Some(error.code.clone());
                 access.upstream_request_id =
                     access.upstream_request_id.take().or(e.request_id.clone());
-                let _ = tx.send(sse::event(&error.body())).await;
+                stalled =
+                    send(&tx, sse::event(&error.body()), last_events_deadline).await == Err(false);
             }
             None if client_gone => access.error = Some("client-disconnected".into()),
+            None if stalled => {}
             None => {
                 if let Some(last) = writer.end() {
-                    let _ = tx.send(sse::event(&last)).await;
+                    stalled =
+                        send(&tx, sse::event(&last), last_events_deadline).await == Err(false);
                 }
-                let _ = tx.send(Bytes::from_static(sse::DONE)).await;
+                if !stalled {
+                    let done = Bytes::from_static(sse::DONE);
+                    stalled = send(&tx, done, last_events_deadline).await == Err(false);
+                }
+            }
+        }
+        if stalled {
+            // The client stopped reading: ending the body would look like a complete answer
+            // to a client that resumes, so the connection is closed instead.
+            access.error = Some("client-stalled".into());
+            if let Some(connection) = &connection {
+                connection.abort();
             }
         }
         access.model = Some(writer.model().to_string()).filter(|m| !m.is_empty());
@@ -281,10 +324,10 @@ async fn rerank(
     request: Request<Incoming>,
     access: &mut Option<Access>,
 ) -> Result<Response<ResponseBody>, ApiError> {
-    let _permit = shared.limiter.admit()?;
     let (parts, body) = request.into_parts();
-    let body = read_body(&parts.headers, body, shared.max_body_bytes).await?;
-    let call = openai::parse_rerank(&body)?;
+    // The body first, then a slot: a slow or unfinished body must not hold one.
+    let call = openai::parse_rerank(&shared.receive_body(&parts.headers, body).await?)?;
+    let _permit = shared.limiter.admit()?;
     let settings = shared.settings();
     if let Some(access) = access.as_mut() {
         access.model =

@@ -11,4 +11,5 @@ mod cli_rerank;
 mod cli_secrets;
 mod cli_stream;
 mod serve;
+mod serve_attacks;
 mod serve_load;

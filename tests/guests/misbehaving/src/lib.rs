@@ -14,8 +14,10 @@
 //! | `huge-body` | GETs `<baseUrl>/huge` and reads the whole body |
 //! | `panic` | panics (a trap, as the component is built with `panic = "abort"`) |
 //! | `get` | GETs the `target` URL and answers with the number of bytes read |
-//! | `flood-fields` | creates 100,000 header maps and keeps them (host memory, not its own) |
-//! | `flood-requests` | starts 2,000 GETs to the `target` URL at once, awaiting none |
+//! | `flood-fields` | creates `count` (5000) header maps of `bytes` (100 KiB) each and keeps them |
+//! | `flood-connections` | starts `count` (2000) GETs of `target` without waiting, then waits for them all |
+//! | `huge-request-body` | POSTs `bytes` (1 GiB) to `target`, with a `content-length` if `declare` |
+//! | `many-requests` | GETs `target` `count` (10) times, one after another |
 //!
 //! Its manifest (`manifest.json`) is its own, not Bedrock's: `http://127.0.0.1:{echoPort}` and
 //! the origin of `baseUrl`, so the runtime tests prove the host evaluates whatever manifest a
@@ -66,6 +68,9 @@ mod component {
         misbehave: String,
         base_url: String,
         target: String,
+        count: Option<u64>,
+        bytes: Option<u64>,
+        declare: bool,
     }
 
     /// Never created: `stream` is unsupported.
@@ -80,6 +85,9 @@ mod component {
                 misbehave: text("misbehave").to_string(),
                 base_url: text("baseUrl").to_string(),
                 target: text("target").to_string(),
+                count: value.get("count").and_then(|v| v.as_u64()),
+                bytes: value.get("bytes").and_then(|v| v.as_u64()),
+                declare: value.get("declare").and_then(|v| v.as_bool()).unwrap_or(false),
             }))
         }
 
@@ -98,16 +106,26 @@ mod component {
                     get(scheme, authority, "/huge").map(|n| answer(format!("read {n} bytes")))
                 }
                 "get" => {
-                    let (scheme, rest) = self.target.split_once("://").unwrap_or(("", ""));
-                    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-                    let path = if path.is_empty() { "/" } else { path };
+                    let (scheme, authority, path) = split_url(&self.target);
                     get(scheme, authority, path).map(|n| answer(format!("read {n} bytes")))
                 }
                 "flood-fields" => {
-                    let kept: Vec<Fields> = (0..100_000).map(|_| Fields::new()).collect();
-                    Ok(answer(format!("held {} header maps", kept.len())))
+                    flood_fields(self.count.unwrap_or(5000), self.bytes.unwrap_or(100 * 1024))
                 }
-                "flood-requests" => flood_requests(&self.target, 2_000),
+                "flood-connections" => flood_connections(&self.target, self.count.unwrap_or(2000)),
+                "huge-request-body" => {
+                    huge_request_body(&self.target, self.bytes.unwrap_or(1 << 30), self.declare)
+                }
+                "many-requests" => {
+                    let (scheme, authority, path) = split_url(&self.target);
+                    for n in 0..self.count.unwrap_or(10) {
+                        get(scheme, authority, path).map_err(|e| wit::ProviderError {
+                            message: format!("after {n} requests: {}", e.message),
+                            ..e
+                        })?;
+                    }
+                    Ok(answer("all requests answered".to_string()))
+                }
                 "panic" => panic!("the misbehaving provider panics on purpose"),
                 other => Err(error(wit::ErrorKind::InvalidSettings, format!("unknown `{other}`"))),
             }
@@ -176,19 +194,143 @@ mod component {
         }
     }
 
-    /// GETs `scheme://authority/path` and reads the whole body; returns its length, or the
-    /// wasi:http error code the host answered with.
-    fn get(scheme: &str, authority: &str, path: &str) -> Result<u64, wit::ProviderError> {
-        let failed = |what: &str| error(wit::ErrorKind::Internal, what.to_string());
-        let host_said = |code: ErrorCode| {
-            error(wit::ErrorKind::Internal, format!("the host answered {code:?}"))
-        };
-        let request = OutgoingRequest::new(Fields::new());
-        request.set_method(&Method::Get).map_err(|()| failed("method"))?;
+    /// `http://host:port/path` as (scheme, authority, path).
+    fn split_url(url: &str) -> (&str, &str, &str) {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", ""));
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        (scheme, authority, if path.is_empty() { "/" } else { path })
+    }
+
+    fn failed(what: &str) -> wit::ProviderError {
+        error(wit::ErrorKind::Internal, what.to_string())
+    }
+
+    fn host_said(code: ErrorCode) -> wit::ProviderError {
+        error(wit::ErrorKind::Internal, format!("the host answered {code:?}"))
+    }
+
+    /// A request for `url` with `headers`.
+    fn request(
+        method: &Method,
+        url: &str,
+        headers: Fields,
+    ) -> Result<OutgoingRequest, wit::ProviderError> {
+        let (scheme, authority, path) = split_url(url);
+        let request = OutgoingRequest::new(headers);
+        request.set_method(method).map_err(|()| failed("method"))?;
         let scheme = if scheme == "http" { Scheme::Http } else { Scheme::Https };
         request.set_scheme(Some(&scheme)).map_err(|()| failed("scheme"))?;
         request.set_authority(Some(authority)).map_err(|()| failed("authority"))?;
         request.set_path_with_query(Some(path)).map_err(|()| failed("path"))?;
+        Ok(request)
+    }
+
+    /// Creates `count` header maps holding `bytes` each (8 KiB values) and keeps them all:
+    /// host memory the sandbox's own memory limit does not see.
+    fn flood_fields(count: u64, bytes: u64) -> Result<wit::GenerateResponse, wit::ProviderError> {
+        let value = vec![b'v'; 8 * 1024];
+        let mut kept = Vec::new();
+        for _ in 0..count {
+            let fields = Fields::new();
+            let mut added = 0u64;
+            let mut i = 0;
+            while added < bytes {
+                fields
+                    .append(&format!("x-flood-{i}"), &value)
+                    .map_err(|e| failed(&format!("append: {e:?}")))?;
+                added += value.len() as u64;
+                i += 1;
+            }
+            kept.push(fields);
+        }
+        Ok(answer(format!("kept {} header maps", kept.len())))
+    }
+
+    /// Starts `count` GETs of `url` without waiting for any, then waits for each: the host
+    /// must refuse what is over its per-call caps rather than open a connection for each.
+    fn flood_connections(
+        url: &str,
+        count: u64,
+    ) -> Result<wit::GenerateResponse, wit::ProviderError> {
+        let mut futures = Vec::new();
+        for _ in 0..count {
+            let request = request(&Method::Get, url, Fields::new())?;
+            futures.push(outgoing_handler::handle(request, None).map_err(host_said)?);
+        }
+        let (mut answered, mut refused, mut first_refusal) = (0u64, 0u64, None);
+        for future in &futures {
+            future.subscribe().block();
+            match future.get() {
+                Some(Ok(Ok(_response))) => answered += 1,
+                Some(Ok(Err(code))) => {
+                    refused += 1;
+                    first_refusal.get_or_insert(code);
+                }
+                Some(Err(())) | None => return Err(failed("no response")),
+            }
+        }
+        match first_refusal {
+            None => Ok(answer(format!("{answered} answered"))),
+            Some(code) => Err(failed(&format!(
+                "{answered} answered, {refused} refused: the host answered {code:?}"
+            ))),
+        }
+    }
+
+    /// POSTs `bytes` zero bytes to `url` in 64 KiB writes; reports how many were written and
+    /// what the host answered.
+    fn huge_request_body(
+        url: &str,
+        bytes: u64,
+        declare: bool,
+    ) -> Result<wit::GenerateResponse, wit::ProviderError> {
+        let headers = Fields::new();
+        if declare {
+            headers
+                .append("content-length", bytes.to_string().as_bytes())
+                .map_err(|e| failed(&format!("content-length: {e:?}")))?;
+        }
+        let request = request(&Method::Post, url, headers)?;
+        let body = request.body().map_err(|()| failed("request body"))?;
+        let future = outgoing_handler::handle(request, None).map_err(host_said)?;
+        let chunk = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        {
+            let stream = body.write().map_err(|()| failed("body stream"))?;
+            while written < bytes {
+                let room = match stream.check_write() {
+                    Ok(0) => {
+                        stream.subscribe().block();
+                        continue;
+                    }
+                    Ok(room) => room,
+                    Err(_) => break,
+                };
+                let n = room.min(chunk.len() as u64).min(bytes - written) as usize;
+                if stream.write(&chunk[..n]).is_err() {
+                    break;
+                }
+                written += n as u64;
+            }
+        }
+        let _ = OutgoingBody::finish(body, None);
+        future.subscribe().block();
+        match future.get() {
+            Some(Ok(Ok(response))) => {
+                Ok(answer(format!("wrote {written} bytes, status {}", response.status())))
+            }
+            Some(Ok(Err(code))) => {
+                Err(failed(&format!("wrote {written} bytes; the host answered {code:?}")))
+            }
+            Some(Err(())) | None => Err(failed("no response")),
+        }
+    }
+
+    /// GETs `scheme://authority/path` and reads the whole body; returns its length, or the
+    /// wasi:http error code the host answered with.
+    fn get(scheme: &str, authority: &str, path: &str) -> Result<u64, wit::ProviderError> {
+        let request =
+            request(&Method::Get, &format!("{scheme}://{authority}{path}"), Fields::new())?;
         let body = request.body().map_err(|()| failed("request body"))?;
         let future = outgoing_handler::handle(request, None).map_err(host_said)?;
         OutgoingBody::finish(body, None).map_err(host_said)?;
@@ -216,41 +358,6 @@ mod component {
             }
         }
         Ok(total)
-    }
-
-    /// Starts `count` GETs of `target` without waiting for any; the first refusal the host
-    /// answers with is the error.
-    fn flood_requests(
-        target: &str,
-        count: usize,
-    ) -> Result<wit::GenerateResponse, wit::ProviderError> {
-        let (scheme, rest) = target.split_once("://").unwrap_or(("", ""));
-        let authority = rest.split('/').next().unwrap_or_default();
-        let scheme = if scheme == "http" { Scheme::Http } else { Scheme::Https };
-        let mut pending = Vec::new();
-        for _ in 0..count {
-            let request = OutgoingRequest::new(Fields::new());
-            let _ = request.set_scheme(Some(&scheme));
-            let _ = request.set_authority(Some(authority));
-            let _ = request.set_path_with_query(Some("/"));
-            match outgoing_handler::handle(request, None) {
-                Ok(future) => pending.push(future),
-                Err(code) => {
-                    return Err(error(
-                        wit::ErrorKind::Internal,
-                        format!("the host answered {code:?} after {} requests", pending.len()),
-                    ));
-                }
-            }
-        }
-        // The newest first: a refused request is answered at once, an admitted one may hang.
-        for future in pending.iter().rev() {
-            future.subscribe().block();
-            if let Some(Ok(Err(code))) = future.get() {
-                return Err(error(wit::ErrorKind::Internal, format!("the host answered {code:?}")));
-            }
-        }
-        Ok(answer(format!("{} requests answered", pending.len())))
     }
 
     fn answer(text: String) -> wit::GenerateResponse {
