@@ -56,6 +56,7 @@ fn request(prompt: String) -> GenerateRequest {
             top_p: None,
             stop_sequences: vec!["END".into()],
             reasoning_budget: None,
+            reasoning_effort: None,
         },
         tools: vec![ToolDefinition {
             name: "get_weather".into(),
@@ -65,6 +66,7 @@ fn request(prompt: String) -> GenerateRequest {
         }],
         tool_choice: Some(ToolChoice::Tool("get_weather".into())),
         guardrail: None,
+        response_format: None,
         provider_options: Some("{}".into()),
     }
 }
