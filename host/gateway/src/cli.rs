@@ -420,7 +420,8 @@ pub struct ServeArgs {
     /// (default: BEDROCK_GATEWAY_API_KEY; none means no authentication, loopback only).
     #[arg(long = "api-key", value_name = "KEY")]
     pub api_keys: Vec<String>,
-    /// Model calls (chat, re-rank) served at once; more get 503.
+    /// Model calls (chat, messages, embeddings, re-rank, token counts) served at once; more
+    /// get 503.
     #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONCURRENCY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub max_concurrency: usize,
@@ -431,6 +432,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub request_timeout: u64,
+    /// A browser origin allowed to call the gateway (CORS), e.g. `https://app.example.com`,
+    /// or `*` for any; repeat for several. Default: none (CORS off).
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = serve::cors::parse_origin)]
+    pub cors_origins: Vec<String>,
 }
 
 /// Exit status for a failed provider call.
@@ -754,6 +759,7 @@ async fn serve_command(
         api_keys: api_keys.into_iter().filter(|k| !k.is_empty()).collect(),
         max_concurrency: args.max_concurrency,
         max_body_bytes: args.max_body_bytes,
+        cors_origins: args.cors_origins.clone(),
     };
     // Refuse an exposed, unauthenticated listener before any slow work.
     if let Err(why) =
@@ -1086,7 +1092,7 @@ mod tests {
         let cli = parse(&["serve"]);
         let Command::Serve(args) = &cli.command else { panic!("not serve") };
         assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
-        assert!(args.api_keys.is_empty());
+        assert!(args.api_keys.is_empty() && args.cors_origins.is_empty());
         assert_eq!(args.max_concurrency, 64);
         assert_eq!(args.max_body_bytes, 10 * 1024 * 1024);
         assert_eq!(args.request_timeout, 300);
@@ -1104,8 +1110,13 @@ mod tests {
             "1000",
             "--request-timeout",
             "30",
+            "--cors-origin",
+            "https://app.example.com/",
+            "--cors-origin",
+            "*",
         ]);
         let Command::Serve(args) = &cli.command else { panic!("not serve") };
+        assert_eq!(args.cors_origins, ["https://app.example.com", "*"]);
         assert_eq!(args.listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(args.api_keys, ["a", "b"]);
         assert_eq!(
@@ -1116,6 +1127,7 @@ mod tests {
             &["serve", "--max-concurrency", "0"][..],
             &["serve", "--listen", "localhost"],
             &["serve", "--request-timeout", "0"],
+            &["serve", "--cors-origin", "app.example.com"],
         ] {
             let err =
                 Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(bad.iter().copied()))

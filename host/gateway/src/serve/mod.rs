@@ -1,7 +1,11 @@
-//! `bedrock-gateway serve`: an OpenAI-compatible HTTP front end over the provider component.
+//! `bedrock-gateway serve`: OpenAI- and Anthropic-compatible HTTP fronts over the provider
+//! component.
 //!
-//! Endpoints: `POST /v1/chat/completions` (plain and SSE streaming), `POST /v1/rerank`
-//! (Cohere/Jina shape), `GET /v1/models`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//! Endpoints: OpenAI's `POST /v1/chat/completions` (plain and SSE streaming), `POST
+//! /v1/embeddings`, `POST /v1/rerank` (Cohere/Jina shape); Anthropic's `POST /v1/messages`
+//! (plain and SSE streaming) and `POST /v1/messages/count_tokens`; `GET /v1/models` and `GET
+//! /v1/models/{id}` (in Anthropic's shape for clients that send `anthropic-version`); `GET
+//! /healthz`, `GET /readyz`, `GET /metrics`.
 //! Every model call runs in a fresh component instance ([`Host`]); the server bounds how many
 //! run at once (503 beyond), how large a request body may be (413), and how long a call may
 //! take (the host's call timeout). [`Server::apply_settings`] swaps the provider settings
@@ -25,11 +29,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod anthropic;
 pub mod auth;
+pub mod catalog;
+pub mod cors;
 pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openai;
+pub mod params;
 pub mod sse;
 
 mod access;
@@ -76,6 +84,9 @@ pub struct ServeConfig {
     pub max_concurrency: usize,
     /// The largest request body accepted; larger ones are refused with 413.
     pub max_body_bytes: usize,
+    /// Browser origins allowed by CORS (`https://app.example.com`, or `*`); empty means
+    /// CORS is off. Check values with [`cors::parse_origin`].
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -85,6 +96,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("api_keys", &format_args!("<{} redacted>", self.api_keys.len()))
             .field("max_concurrency", &self.max_concurrency)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -96,6 +108,7 @@ impl Default for ServeConfig {
             api_keys: Vec::new(),
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -146,6 +159,7 @@ pub(crate) struct Shared {
     metrics: Metrics,
     draining: AtomicBool,
     ids: RequestIds,
+    front: routes::FrontConfig,
 }
 
 impl Shared {
@@ -226,6 +240,7 @@ pub async fn start(
         metrics: Metrics::default(),
         draining: AtomicBool::new(false),
         ids: RequestIds::new(),
+        front: routes::FrontConfig::new(&config),
     });
     let task = tokio::spawn(accept_loop(listener, shared.clone(), shutdown, drain_timeout));
     tracing::info!(%addr, max_concurrency = config.max_concurrency, "gateway listening");

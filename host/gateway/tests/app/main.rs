@@ -10,4 +10,6 @@ mod cli_rerank;
 mod cli_secrets;
 mod cli_stream;
 mod serve;
+mod serve_anthropic;
 mod serve_load;
+mod serve_openai;
