@@ -80,6 +80,7 @@ pub fn check_exports<'a>(exports: impl Iterator<Item = &'a str>) -> Result<(), S
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
