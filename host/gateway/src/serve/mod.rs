@@ -80,7 +80,8 @@ pub struct ServeConfig {
     /// Client keys (`Authorization: Bearer <key>`); empty means no authentication, which is
     /// only allowed on loopback addresses.
     pub api_keys: Vec<String>,
-    /// Model calls (chat, re-rank) in progress at once; more are refused with 503.
+    /// Model calls (chat, messages, embeddings, re-rank, token counts) in progress at once;
+    /// more are refused with 503.
     pub max_concurrency: usize,
     /// The largest request body accepted; larger ones are refused with 413.
     pub max_body_bytes: usize,
