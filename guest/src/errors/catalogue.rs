@@ -53,7 +53,18 @@ pub(super) fn classify(up: &Upstream, ctx: &ErrorContext) -> Diagnosis {
     // Lower-case with straight apostrophes: real messages use U+2019 (`isn’t`, `don’t`).
     let m = up.message.to_lowercase().replace('\u{2019}', "'");
     let m = m.as_str();
-    match up.code.unwrap_or_default() {
+    let code = up.code.unwrap_or_default();
+    let request_class = matches!(
+        code,
+        "ValidationException"
+            | "ValidationError"
+            | "ModelErrorException"
+            | "ModelStreamErrorException"
+    ) || (code.is_empty() && matches!(up.status, Some(400 | 413 | 424)));
+    if request_class && context_overflow(m) {
+        return context_window();
+    }
+    match code {
         "ValidationException" | "ValidationError" => validation(m, ctx),
         "AccessDeniedException" | "AccessDenied" | "NotAuthorized" => access_denied(m, up.message, ctx),
         "BadCScoreException" => Diagnosis::new(
@@ -497,6 +508,34 @@ profile{profile} to spread requests."
         ),
     )
     .retryable()
+}
+
+/// Upstream wordings of "the input does not fit the model's context window", across model
+/// families (Anthropic, Meta, Mistral, Amazon, Cohere), lower-case. Bedrock sends them as a
+/// ValidationException or as a 424 ModelErrorException (which is otherwise retried); either
+/// way the same request fails again, so they are request errors.
+const CONTEXT_OVERFLOW: [&str; 8] = [
+    "input is too long",
+    "prompt is too long",
+    "too many input tokens",
+    "input tokens exceed",
+    "context length",
+    "context_length",
+    "context window",
+    "maximum context",
+];
+
+fn context_overflow(m: &str) -> bool {
+    CONTEXT_OVERFLOW.iter().any(|p| m.contains(p))
+}
+
+fn context_window() -> Diagnosis {
+    Diagnosis::new(
+        ErrorKind::InvalidRequest,
+        "The request is longer than the model's context window: its input (with maxTokens of room for the answer) exceeds what the model accepts.",
+        "Shorten the conversation (drop or summarise earlier turns, send smaller documents or images), lower maxTokens, or use a model with a longer context window.",
+    )
+    .field("messages")
 }
 
 fn model_timeout() -> Diagnosis {

@@ -197,6 +197,33 @@ fn model_error_keeps_the_original_status() {
     assert!(e.retryable);
 }
 
+#[test]
+fn context_overflow_is_a_request_error_whatever_the_exception() {
+    for (status, code, text) in [
+        (424, Some("ModelErrorException"), "Input is too long for requested model."),
+        (400, Some("ValidationException"), "prompt is too long: 250000 tokens > 200000 maximum"),
+        (
+            400,
+            Some("ValidationException"),
+            "The model returned the following errors: Input is too long for requested model.",
+        ),
+        (424, None, "This model's maximum context length is 8192 tokens."),
+    ] {
+        let e = http(status, code, &msg(text));
+        assert_eq!((e.kind, e.retryable), (InvalidRequest, false), "{text}");
+        assert_eq!(e.field.as_deref(), Some("messages"), "{text}");
+        assert!(cause(&e).contains("context window"), "{e:?}");
+        assert_eq!(e.message, text, "the upstream's words stay the message");
+    }
+    // Throttling's "too many tokens" is not about the context window.
+    let e = http(
+        429,
+        Some("ThrottlingException"),
+        &msg("Too many tokens, please wait before trying again."),
+    );
+    assert_eq!(e.kind, Throttled);
+}
+
 // ---- §12.3: agent runtime (Rerank) ----
 
 #[test]

@@ -1,5 +1,6 @@
 //! The Amazon Bedrock provider as an application: the `bedrock-gateway` CLI, the settings file
-//! with its AWS environment fallbacks, the OpenAI-compatible gateway ([`serve`]) and the demo.
+//! with its AWS environment fallbacks, the OpenAI- and Anthropic-compatible gateway
+//! ([`serve`]) and the demo.
 //!
 //! The component itself (`guest/`) is built by `build.rs` and embedded
 //! ([`bundled_component`], with its manifest inside); it runs on the provider-agnostic

@@ -157,6 +157,10 @@ faults! {
     /// 424 ModelErrorException with `originalStatusCode` and `resourceName`.
     ModelError = "model-error", 424, Some("ModelErrorException"), B, JSON, None,
         r#"{"message":"The request failed due to an error while processing the model.","originalStatusCode":500,"resourceName":"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"}"#;
+    /// 424 ModelErrorException for an input over the context window, with no
+    /// `originalStatusCode` (the shape that used to be retried as a model error).
+    ModelErrorTooLong = "model-error-too-long", 424, Some("ModelErrorException"), B, JSON, None,
+        r#"{"message":"Input is too long for requested model."}"#;
     /// 500 InternalServerException.
     Internal = "internal", 500, Some("InternalServerException"), B, JSON, None,
         r#"{"message":"The system encountered an unexpected error during processing. Try your request again."}"#;

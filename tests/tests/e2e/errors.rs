@@ -19,6 +19,8 @@ fn expected_kind(fault: &str) -> Option<ErrorKind> {
         "model-not-ready" => K::ModelNotReady,
         "model-timeout" => K::ModelTimeout,
         "model-error" => K::ModelError,
+        // The context window, whatever the exception: a request error.
+        "model-error-too-long" => K::InvalidRequest,
         "internal" => K::Internal,
         "unavailable" | "proxy-502" => K::ServiceUnavailable,
         "invalid-signature"

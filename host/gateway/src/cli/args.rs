@@ -263,7 +263,8 @@ pub struct ServeArgs {
     /// (default: BEDROCK_GATEWAY_API_KEY; none means no authentication, loopback only).
     #[arg(long = "api-key", value_name = "KEY")]
     pub api_keys: Vec<String>,
-    /// Model calls (chat, re-rank) served at once; more get 503.
+    /// Model calls (chat, messages, embeddings, re-rank, token counts) served at once; more
+    /// get 503.
     #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONCURRENCY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub max_concurrency: usize,
@@ -287,4 +288,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout: u64,
+    /// A browser origin allowed to call the gateway (CORS), e.g. `https://app.example.com`,
+    /// or `*` for any; repeat for several. Default: none (CORS off).
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = serve::cors::parse_origin)]
+    pub cors_origins: Vec<String>,
 }

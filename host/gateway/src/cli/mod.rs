@@ -66,7 +66,8 @@ pub enum Command {
     Schema,
     /// Run the whole product against a local Bedrock emulator (no AWS account needed).
     Demo,
-    /// Run an OpenAI-compatible HTTP gateway (SIGHUP reloads the settings, SIGTERM drains).
+    /// Run an OpenAI- and Anthropic-compatible HTTP gateway (SIGHUP reloads the settings,
+    /// SIGTERM drains).
     Serve(ServeArgs),
 }
 

@@ -27,6 +27,7 @@ pub(super) async fn serve_command(
         max_concurrency: args.max_concurrency,
         max_body_bytes: args.max_body_bytes,
         max_connections: args.max_connections,
+        cors_origins: args.cors_origins.clone(),
         timeouts: serve::conn::ClientTimeouts {
             body: Duration::from_secs(args.body_timeout),
             idle: Duration::from_secs(args.idle_timeout),

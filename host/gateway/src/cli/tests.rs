@@ -207,7 +207,7 @@ fn serve_flags() {
     let cli = parse(&["serve"]);
     let Command::Serve(args) = &cli.command else { panic!("not serve") };
     assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
-    assert!(args.api_keys.is_empty());
+    assert!(args.api_keys.is_empty() && args.cors_origins.is_empty());
     assert_eq!(args.max_concurrency, 64);
     assert_eq!(args.max_body_bytes, 10 * 1024 * 1024);
     assert_eq!(args.request_timeout, 300);
@@ -225,8 +225,13 @@ fn serve_flags() {
         "1000",
         "--request-timeout",
         "30",
+        "--cors-origin",
+        "https://app.example.com/",
+        "--cors-origin",
+        "*",
     ]);
     let Command::Serve(args) = &cli.command else { panic!("not serve") };
+    assert_eq!(args.cors_origins, ["https://app.example.com", "*"]);
     assert_eq!(args.listen, "0.0.0.0:9000".parse().unwrap());
     assert_eq!(args.api_keys, ["a", "b"]);
     assert_eq!((args.max_concurrency, args.max_body_bytes, args.request_timeout), (2, 1000, 30));
@@ -234,6 +239,7 @@ fn serve_flags() {
         &["serve", "--max-concurrency", "0"][..],
         &["serve", "--listen", "localhost"],
         &["serve", "--request-timeout", "0"],
+        &["serve", "--cors-origin", "app.example.com"],
     ] {
         let err =
             Cli::try_parse_from(std::iter::once("bedrock-gateway").chain(bad.iter().copied()))

@@ -301,13 +301,13 @@ mod tests {
         let started = std::time::Instant::now();
         let e = receive_body(&empty, stalled(), limits, &budget, never()).await.unwrap_err();
         assert_eq!(e.status, StatusCode::REQUEST_TIMEOUT);
-        assert_eq!(e.code, "request-timeout");
+        assert_eq!(e.kind, "request-timeout");
         assert!(started.elapsed() < Duration::from_secs(2));
         // Shutting down ends the wait at once, with a retryable 503.
         let limits = BodyLimits { timeout: Duration::from_secs(60), ..limits };
         let e = receive_body(&empty, stalled(), limits, &budget, async {}).await.unwrap_err();
         assert_eq!(
-            (e.status, e.code.as_str(), e.retryable),
+            (e.status, e.kind.as_str(), e.retryable),
             (StatusCode::SERVICE_UNAVAILABLE, "shutting-down", true)
         );
     }
@@ -324,14 +324,14 @@ mod tests {
         let body = Full::new(Bytes::from(vec![b'a'; 3000]));
         let e = receive_body(&announced, body, limits, &budget, never()).await.unwrap_err();
         assert_eq!(
-            (e.status, e.code.as_str(), e.retryable),
+            (e.status, e.kind.as_str(), e.retryable),
             (StatusCode::SERVICE_UNAVAILABLE, "overloaded", true)
         );
         // ...and a chunked one once it grows past what is left.
         let empty = http::HeaderMap::new();
         let body = Full::new(Bytes::from(vec![b'a'; 2000]));
         assert_eq!(
-            receive_body(&empty, body, limits, &budget, never()).await.unwrap_err().code,
+            receive_body(&empty, body, limits, &budget, never()).await.unwrap_err().kind,
             "overloaded"
         );
         // Dropping the body returns its share.

@@ -1,7 +1,11 @@
-//! `bedrock-gateway serve`: an OpenAI-compatible HTTP front end over the provider component.
+//! `bedrock-gateway serve`: OpenAI- and Anthropic-compatible HTTP fronts over the provider
+//! component.
 //!
-//! Endpoints: `POST /v1/chat/completions` (plain and SSE streaming), `POST /v1/rerank`
-//! (Cohere/Jina shape), `GET /v1/models`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//! Endpoints: OpenAI's `POST /v1/chat/completions` (plain and SSE streaming), `POST
+//! /v1/embeddings`, `POST /v1/rerank` (Cohere/Jina shape); Anthropic's `POST /v1/messages`
+//! (plain and SSE streaming) and `POST /v1/messages/count_tokens`; `GET /v1/models` and `GET
+//! /v1/models/{id}` (in Anthropic's shape for clients that send `anthropic-version`); `GET
+//! /healthz`, `GET /readyz`, `GET /metrics`.
 //! Every model call runs in a fresh component instance ([`Host`]); the server bounds how many
 //! run at once (503 beyond), how large a request body may be (413) and how long it may take
 //! to arrive (408), how long a call may take (the host's call timeout), and how many
@@ -28,12 +32,16 @@
 //! ```
 
 pub mod access;
+pub mod anthropic;
 pub mod auth;
+pub mod catalog;
 pub mod conn;
+pub mod cors;
 pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openai;
+pub mod params;
 pub mod sse;
 
 mod routes;
@@ -87,7 +95,8 @@ pub struct ServeConfig {
     /// Client keys (`Authorization: Bearer <key>`); empty means no authentication, which is
     /// only allowed on loopback addresses.
     pub api_keys: Vec<String>,
-    /// Model calls (chat, re-rank) in progress at once; more are refused with 503.
+    /// Model calls (chat, messages, embeddings, re-rank, token counts) in progress at once;
+    /// more are refused with 503.
     pub max_concurrency: usize,
     /// The largest request body accepted; larger ones are refused with 413.
     pub max_body_bytes: usize,
@@ -99,6 +108,9 @@ pub struct ServeConfig {
     pub max_connections: Option<usize>,
     /// How long clients may take at each step.
     pub timeouts: ClientTimeouts,
+    /// Browser origins allowed by CORS (`https://app.example.com`, or `*`); empty means
+    /// CORS is off. Check values with [`cors::parse_origin`].
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -111,6 +123,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("max_buffered_body_bytes", &self.max_buffered_body_bytes)
             .field("max_connections", &self.max_connections)
             .field("timeouts", &self.timeouts)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -125,6 +138,7 @@ impl Default for ServeConfig {
             max_buffered_body_bytes: None,
             max_connections: None,
             timeouts: ClientTimeouts::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -178,6 +192,7 @@ pub(crate) struct Shared {
     /// Woken when draining starts, so requests still receiving their body stop waiting.
     drain: Notify,
     ids: RequestIds,
+    front: routes::FrontConfig,
 }
 
 impl Shared {
@@ -297,6 +312,7 @@ pub async fn start(
         draining: AtomicBool::new(false),
         drain: Notify::new(),
         ids: RequestIds::new(),
+        front: routes::FrontConfig::new(&config),
     });
     let supervisor = Supervisor {
         connections: Arc::new(Connections::new(cap)),

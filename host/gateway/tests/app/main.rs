@@ -11,5 +11,7 @@ mod cli_rerank;
 mod cli_secrets;
 mod cli_stream;
 mod serve;
+mod serve_anthropic;
 mod serve_attacks;
 mod serve_load;
+mod serve_openai;

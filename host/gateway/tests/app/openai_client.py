@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The official OpenAI Python client against `bedrock-gateway serve`.
 
-Chats, streams, calls a tool (and sends its result back), and checks that mapped errors come
-out as the client's own exception types. Run it against a gateway whose upstream is the local
-Bedrock emulator (model `emulator.fault-<name>` makes the emulator inject that fault):
+Chats, streams, calls a tool (and sends its result back), parses structured output into a
+pydantic model, embeds, retrieves a model, and checks that mapped errors come out as the
+client's own exception types with OpenAI's codes. Run it against a gateway whose upstream is
+the local Bedrock emulator, with an `embeddingModel` in its settings (model
+`emulator.fault-<name>` makes the emulator inject that fault):
 
-    python3 host/tests/openai_client.py --base-url http://127.0.0.1:8080/v1 --api-key KEY
+    python3 host/gateway/tests/app/openai_client.py --base-url http://127.0.0.1:8080/v1 --api-key KEY
 
 Prints one line per check and `ALL OK` at the end; exits 1 on the first failure.
 """
@@ -16,6 +18,13 @@ import sys
 
 import openai
 from openai import OpenAI
+from pydantic import BaseModel
+
+
+class CityReport(BaseModel):
+    city: str
+    country: str
+    population: int
 
 
 def check(condition, what):
@@ -33,9 +42,14 @@ def main():
     client = OpenAI(base_url=args.base_url, api_key=args.api_key, max_retries=0)
     print(f"openai {openai.__version__} -> {args.base_url}")
 
-    models = [m.id for m in client.models.list()]
+    listed = list(client.models.list())
+    models = [m.id for m in listed]
     check(models, "models are listed")
+    check(all(m.created > 0 for m in listed), "models have a creation time")
     print(f"models: {models}")
+    model = client.models.retrieve(models[0])
+    check(model.id == models[0] and model.owned_by == "amazon-bedrock", f"models.retrieve: {model}")
+    print(f"models.retrieve: {model.id}")
 
     # Chat.
     answer = client.chat.completions.create(
@@ -50,6 +64,7 @@ def main():
     check("Hello, gateway" in text, f"the chat answer echoes the prompt: {text!r}")
     check(answer.choices[0].finish_reason == "stop", "finish_reason stop")
     check(answer.usage.prompt_tokens > 0 and answer.usage.completion_tokens > 0, "usage")
+    check(answer.model == models[0], f"the answer names its model as the list does: {answer.model}")
     print(f"chat: {text!r} ({answer.model}, {answer.usage.total_tokens} tokens, request {answer._request_id})")
 
     # Stream.
@@ -116,16 +131,62 @@ def main():
     check(json.loads("".join(fragments)) == arguments, f"streamed arguments: {fragments}")
     print(f"streamed tool call: {name} in {len(fragments)} argument fragments")
 
-    # Mapped errors become the client's exception types.
+    # Structured output: `parse` sends the pydantic model as a strict JSON schema and parses
+    # the answer back into it.
+    parsed = client.chat.completions.parse(
+        model=models[0],
+        messages=[{"role": "user", "content": "Describe the capital of France."}],
+        response_format=CityReport,
+    )
+    report = parsed.choices[0].message.parsed
+    check(isinstance(report, CityReport), f"parsed into the model: {parsed.choices[0].message}")
+    print(f"parse: {report!r}")
+    answer = client.chat.completions.create(
+        model=models[0],
+        messages=[{"role": "user", "content": "Paris as JSON"}],
+        response_format={"type": "json_object"},
+        reasoning_effort="low",
+    )
+    check(isinstance(json.loads(answer.choices[0].message.content), dict), "JSON mode answers an object")
+    print(f"json_object: {answer.choices[0].message.content}")
+
+    # Embeddings: the client asks for base64 by default and decodes it.
+    inputs = ["Paris is the capital of France.", "The Seine flows through Paris.", "Berlin"]
+    embedded = client.embeddings.create(model=models[-1], input=inputs, dimensions=256)
+    check([d.index for d in embedded.data] == [0, 1, 2], "embeddings in input order")
+    check(all(len(d.embedding) == 256 for d in embedded.data), "vectors of the requested dimension")
+    single = client.embeddings.create(model=models[-1], input=inputs[1], dimensions=256, encoding_format="float")
+    check(single.data[0].embedding == embedded.data[1].embedding, "the same vector alone and in a list")
+    check(embedded.usage.prompt_tokens > 0, "embedding usage")
+    print(f"embeddings: {len(embedded.data)} x {len(embedded.data[0].embedding)}, {embedded.usage.prompt_tokens} tokens")
+
+    # `param` names the OpenAI request field.
+    for kwargs, param in [
+        ({"temperature": 1.5}, "temperature"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"tool_choice": "required"}, "tool_choice"),
+    ]:
+        try:
+            client.chat.completions.create(model=models[0], messages=[{"role": "user", "content": "hi"}], **kwargs)
+            check(False, f"{kwargs} raised nothing")
+        except openai.BadRequestError as e:
+            check(e.param == param, f"{kwargs}: param {e.param}")
+            check(e.code == "invalid_value", f"{kwargs}: code {e.code}")
+            print(f"{kwargs}: BadRequestError param={e.param}")
+
+    # Mapped errors become the client's exception types, with OpenAI's codes where OpenAI
+    # has one; our kind travels in `kind`.
     expected = [
-        ("throttling", openai.RateLimitError, 429),
-        ("no-model-access", openai.PermissionDeniedError, 403),
-        ("invalid-signature", openai.AuthenticationError, 401),
-        ("end-of-life", openai.NotFoundError, 404),
-        ("validation", openai.BadRequestError, 400),
-        ("unavailable", openai.InternalServerError, 503),
+        ("throttling", openai.RateLimitError, 429, "rate_limit_exceeded", "throttled"),
+        ("quota", openai.RateLimitError, 429, "insufficient_quota", "quota-exceeded"),
+        ("model-error-too-long", openai.BadRequestError, 400, "context_length_exceeded", "invalid-request"),
+        ("no-model-access", openai.PermissionDeniedError, 403, None, "access-denied"),
+        ("invalid-signature", openai.AuthenticationError, 401, None, "authentication"),
+        ("end-of-life", openai.NotFoundError, 404, "model_not_found", "model-not-found"),
+        ("validation", openai.BadRequestError, 400, "invalid_value", "invalid-request"),
+        ("unavailable", openai.InternalServerError, 503, None, "service-unavailable"),
     ]
-    for fault, exception, status in expected:
+    for fault, exception, status, code, kind in expected:
         try:
             client.chat.completions.create(
                 model=f"emulator.fault-{fault}", messages=[{"role": "user", "content": "hi"}]
@@ -133,10 +194,13 @@ def main():
             check(False, f"{fault} raised nothing")
         except exception as e:
             check(e.status_code == status, f"{fault}: status {e.status_code}")
-            check(e.code == e.body["code"] and e.code, f"{fault}: code {e.code}")
+            check(e.code == code, f"{fault}: code {e.code}")
+            check(e.body["kind"] == kind, f"{fault}: kind {e.body['kind']}")
             if fault == "throttling":
                 check(e.response.headers.get("retry-after") == "1", "Retry-After on throttling")
-            print(f"{fault}: {type(e).__name__} {e.status_code} code={e.code}")
+            if fault == "model-error-too-long":
+                check(e.response.headers.get("x-should-retry") == "false", "context length is not retried")
+            print(f"{fault}: {type(e).__name__} {e.status_code} code={e.code} kind={e.body['kind']}")
 
     # A mid-stream error raises from the iterator, after the text already delivered.
     received = []
@@ -150,8 +214,8 @@ def main():
                 received.append(choice.delta.content or "")
         check(False, "the broken stream ended cleanly")
     except openai.APIError as e:
-        check(e.body and e.body.get("code") == "throttled", f"mid-stream error body: {e.body}")
-        print(f"mid-stream error: {type(e).__name__} code={e.body['code']} after {len(received)} chunks")
+        check(e.body and e.body.get("kind") == "throttled", f"mid-stream error body: {e.body}")
+        print(f"mid-stream error: {type(e).__name__} kind={e.body['kind']} after {len(received)} chunks")
 
     # Wrong key.
     bad = OpenAI(base_url=args.base_url, api_key="sk-wrong", max_retries=0)

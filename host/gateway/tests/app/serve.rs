@@ -22,14 +22,20 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-const CLAUDE: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+pub(crate) const CLAUDE: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const NOVA: &str = "amazon.nova-lite-v1:0";
-const KEY: &str = "sk-gateway-test-key";
+const TITAN: &str = "amazon.titan-embed-text-v2:0";
+
+/// A model ID as the gateway's answers and model list spell it.
+pub(crate) fn public(id: &str) -> String {
+    format!("amazon-bedrock|{id}")
+}
+pub(crate) const KEY: &str = "sk-gateway-test-key";
 
 // ---------- harness ----------
 
 /// SigV4 settings pointing at the emulator, one attempt per call, merged with `extra`.
-fn settings_for(emulator: &Emulator, extra: Value) -> Value {
+pub(crate) fn settings_for(emulator: &Emulator, extra: Value) -> Value {
     let mut base = json!({
         "region": "us-east-1",
         "accessKeyId": DEMO_ACCESS_KEY_ID,
@@ -37,6 +43,7 @@ fn settings_for(emulator: &Emulator, extra: Value) -> Value {
         "baseUrl": emulator.base_url(),
         "languageModel": format!("amazon-bedrock|{CLAUDE}"),
         "rerankingModel": "amazon-bedrock|cohere.rerank-v3-5:0",
+        "embeddingModel": format!("amazon-bedrock|{TITAN}"),
         "maxAttempts": 1,
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -46,7 +53,7 @@ fn settings_for(emulator: &Emulator, extra: Value) -> Value {
 }
 
 /// A frame delay for every stream (sent as an unsigned custom header).
-fn slow_streams(ms: u64) -> Value {
+pub(crate) fn slow_streams(ms: u64) -> Value {
     json!({"headers": {"x-emulator-frame-delay-ms": ms.to_string()}})
 }
 
@@ -57,37 +64,37 @@ fn load_host(config: HostConfig) -> Host {
 
 /// An HTTP client for a gateway address, with the key it presents.
 #[derive(Clone)]
-struct Http {
-    addr: SocketAddr,
-    key: Option<String>,
+pub(crate) struct Http {
+    pub(crate) addr: SocketAddr,
+    pub(crate) key: Option<String>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
 /// A whole response.
 #[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: http::HeaderMap,
-    body: Bytes,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
 impl Http {
-    fn new(addr: SocketAddr, key: Option<&str>) -> Http {
+    pub(crate) fn new(addr: SocketAddr, key: Option<&str>) -> Http {
         let client = Client::builder(TokioExecutor::new()).build_http();
         Http { addr, key: key.map(str::to_string), client }
     }
@@ -99,28 +106,64 @@ impl Http {
         key: Option<&str>,
         body: Bytes,
     ) -> hyper::Response<Incoming> {
+        let auth = key.map(|key| format!("Bearer {key}"));
+        let headers: Vec<(&str, &str)> =
+            auth.as_deref().map(|a| ("authorization", a)).into_iter().collect();
+        self.send_with(method, path, &headers, body).await
+    }
+
+    /// A request with these headers (and `content-type: application/json`), no key unless
+    /// one of them carries it.
+    pub(crate) async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> hyper::Response<Incoming> {
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr))
             .header("content-type", "application/json");
-        if let Some(key) = key {
-            request = request.header("authorization", format!("Bearer {key}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         self.client.request(request.body(Full::new(body)).unwrap()).await.unwrap()
     }
 
-    async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Bytes) -> Reply {
+    pub(crate) async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Bytes,
+    ) -> Reply {
         let response = self.send(method, path, key, body).await;
+        Self::whole(response).await
+    }
+
+    /// [`Http::send_with`], read whole.
+    pub(crate) async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Reply {
+        Self::whole(self.send_with(method, path, headers, body).await).await
+    }
+
+    async fn whole(response: hyper::Response<Incoming>) -> Reply {
         let (parts, body) = response.into_parts();
         let body = body.collect().await.unwrap().to_bytes();
         Reply { status: parts.status.as_u16(), headers: parts.headers, body }
     }
 
-    async fn post(&self, path: &str, body: Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Reply {
         self.call("POST", path, self.key.as_deref(), Bytes::from(body.to_string())).await
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.call("GET", path, self.key.as_deref(), Bytes::new()).await
     }
 
@@ -186,15 +229,15 @@ impl SseReader {
 }
 
 /// An emulator and an in-process gateway in front of it.
-struct Gateway {
-    emulator: Emulator,
+pub(crate) struct Gateway {
+    pub(crate) emulator: Emulator,
     server: Option<Server>,
     stop: Option<oneshot::Sender<()>>,
-    http: Http,
+    pub(crate) http: Http,
 }
 
 impl Gateway {
-    async fn start(extra: Value) -> Gateway {
+    pub(crate) async fn start(extra: Value) -> Gateway {
         Self::with(
             extra,
             ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServeConfig::default() },
@@ -203,7 +246,7 @@ impl Gateway {
         .await
     }
 
-    async fn with(extra: Value, config: ServeConfig, host: HostConfig) -> Gateway {
+    pub(crate) async fn with(extra: Value, config: ServeConfig, host: HostConfig) -> Gateway {
         let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
         let key = config.api_keys.first().cloned();
         let settings = settings_for(&emulator, extra);
@@ -221,7 +264,7 @@ impl Gateway {
         self.server.as_ref().unwrap()
     }
 
-    async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(30), self.server.take().unwrap().wait())
             .await
@@ -268,8 +311,9 @@ async fn chat_answers_in_openai_shape() {
     let v = reply.json();
     assert_eq!(v["object"], "chat.completion");
     assert_eq!(v["id"], format!("chatcmpl-{request_id}"));
-    // No model in the request: the settings' languageModel answered.
-    assert_eq!(v["model"], CLAUDE);
+    // No model in the request: the settings' languageModel answered, named as /v1/models
+    // names it.
+    assert_eq!(v["model"], public(CLAUDE));
     let choice = &v["choices"][0];
     assert_eq!(choice["message"]["role"], "assistant");
     assert_eq!(choice["message"]["content"], "Hello from the Bedrock emulator. You said: hi there");
@@ -297,7 +341,7 @@ async fn chat_answers_in_openai_shape() {
         let reply =
             g.http.post("/v1/chat/completions", with(chat("hi"), json!({"model": model}))).await;
         assert_eq!(reply.status, 200, "{model}: {}", reply.text());
-        assert_eq!(reply.json()["model"], NOVA);
+        assert_eq!(reply.json()["model"], public(NOVA));
         assert_eq!(
             g.emulator.requests().pop().unwrap().path,
             "/model/amazon.nova-lite-v1%3A0/converse"
@@ -341,7 +385,8 @@ async fn images_travel_as_data_urls() {
     assert_eq!(reply.status, 400);
     let e = reply.json();
     assert_eq!(e["error"]["param"], "messages[0].content[0].image_url.url");
-    assert_eq!(e["error"]["code"], "unsupported");
+    assert_eq!(e["error"]["kind"], "unsupported");
+    assert_eq!(e["error"]["code"], "unsupported_value");
     g.shutdown().await;
 }
 
@@ -364,7 +409,7 @@ async fn streaming_sends_chunks_usage_and_done() {
     let chunks = parse_events(&events);
     for chunk in &chunks {
         assert_eq!(chunk["object"], "chat.completion.chunk");
-        assert_eq!(chunk["model"], CLAUDE);
+        assert_eq!(chunk["model"], public(CLAUDE));
         assert!(chunk["id"].as_str().unwrap().starts_with("chatcmpl-"));
         assert_eq!(chunk["id"], chunks[0]["id"], "one id per stream");
     }
@@ -481,7 +526,7 @@ async fn rerank_in_cohere_shape() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let v = reply.json();
-    assert_eq!(v["model"], "cohere.rerank-v3-5:0");
+    assert_eq!(v["model"], public("cohere.rerank-v3-5:0"));
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["index"], 1);
@@ -505,14 +550,6 @@ async fn rerank_in_cohere_shape() {
     assert_eq!(e.status, 400);
     assert_eq!(e.json()["error"]["param"], "query");
 
-    let models = g.http.get("/v1/models").await.json();
-    assert_eq!(
-        models,
-        json!({"object": "list", "data": [
-            {"id": format!("amazon-bedrock|{CLAUDE}"), "object": "model", "created": 0, "owned_by": "amazon-bedrock"},
-            {"id": "amazon-bedrock|cohere.rerank-v3-5:0", "object": "model", "created": 0, "owned_by": "amazon-bedrock"},
-        ]})
-    );
     g.shutdown().await;
 }
 
@@ -531,31 +568,54 @@ async fn fault(g: &Gateway, name: &str) -> Reply {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_class_has_its_status_and_openai_body() {
     let g = Gateway::start(json!({})).await;
-    // fault, status, code, OpenAI type
+    // fault, status, our kind, OpenAI code, OpenAI type, x-should-retry
     let rows = [
-        ("validation", 400, "invalid-request", "invalid_request_error"),
-        ("on-demand", 400, "on-demand-unsupported", "invalid_request_error"),
-        ("invalid-signature", 401, "authentication", "authentication_error"),
-        ("expired-token", 401, "expired-credentials", "authentication_error"),
-        ("no-model-access", 403, "access-denied", "permission_error"),
-        ("end-of-life", 404, "model-not-found", "not_found_error"),
-        ("throttling", 429, "throttled", "rate_limit_error"),
-        ("quota", 429, "quota-exceeded", "insufficient_quota"),
-        ("internal", 500, "internal", "server_error"),
-        ("model-error", 502, "model-error", "server_error"),
-        ("unknown-operation", 502, "invalid-response", "server_error"),
-        ("unavailable", 503, "service-unavailable", "server_error"),
-        ("model-not-ready", 503, "model-not-ready", "server_error"),
-        ("model-timeout", 504, "model-timeout", "server_error"),
+        (
+            "validation",
+            400,
+            "invalid-request",
+            Some("invalid_value"),
+            "invalid_request_error",
+            false,
+        ),
+        (
+            "on-demand",
+            400,
+            "on-demand-unsupported",
+            Some("model_not_found"),
+            "invalid_request_error",
+            false,
+        ),
+        (
+            "model-error-too-long",
+            400,
+            "invalid-request",
+            Some("context_length_exceeded"),
+            "invalid_request_error",
+            false,
+        ),
+        ("invalid-signature", 401, "authentication", None, "authentication_error", false),
+        ("expired-token", 401, "expired-credentials", None, "authentication_error", false),
+        ("no-model-access", 403, "access-denied", None, "permission_error", false),
+        ("end-of-life", 404, "model-not-found", Some("model_not_found"), "not_found_error", false),
+        ("throttling", 429, "throttled", Some("rate_limit_exceeded"), "rate_limit_error", true),
+        ("quota", 429, "quota-exceeded", Some("insufficient_quota"), "insufficient_quota", false),
+        ("internal", 500, "internal", None, "server_error", true),
+        ("model-error", 502, "model-error", None, "server_error", false),
+        ("unknown-operation", 502, "invalid-response", None, "server_error", false),
+        ("unavailable", 503, "service-unavailable", None, "server_error", true),
+        ("model-not-ready", 503, "model-not-ready", None, "server_error", true),
+        ("model-timeout", 504, "model-timeout", None, "server_error", true),
     ];
-    for (name, status, code, kind) in rows {
+    for (name, status, kind, code, error_type, should_retry) in rows {
         let reply = fault(&g, name).await;
         assert_eq!(reply.status, status, "{name}: {}", reply.text());
         assert_eq!(reply.header("content-type"), Some("application/json"));
         let e = reply.json();
         let error = &e["error"];
-        assert_eq!(error["code"], code, "{name}");
-        assert_eq!(error["type"], kind, "{name}");
+        assert_eq!(error["kind"], kind, "{name}");
+        assert_eq!(error["code"].as_str(), code, "{name}");
+        assert_eq!(error["type"], error_type, "{name}");
         let message = error["message"].as_str().unwrap();
         assert!(
             message.contains(" Solution: "),
@@ -566,13 +626,21 @@ async fn every_error_class_has_its_status_and_openai_body() {
         if name != "unknown-operation" {
             assert!(error["upstream_request_id"].is_string(), "{name}: {error}");
         }
-        let retryable = error["retryable"].as_bool().unwrap();
+        // One attempt per call here, so what may succeed later may be retried at once.
+        assert_eq!(error["retryable"], should_retry, "{name}");
         assert_eq!(
             reply.header("x-should-retry"),
-            Some(if retryable { "true" } else { "false" }),
+            Some(if should_retry { "true" } else { "false" }),
+            "{name}"
+        );
+        assert_eq!(
+            reply.header("retry-after").is_some(),
+            should_retry && status != 500 && status != 504,
             "{name}"
         );
     }
+    // A context-length failure names the request field a client can shorten.
+    assert_eq!(fault(&g, "model-error-too-long").await.json()["error"]["param"], "messages");
 
     // Throttling says when to come back.
     let reply = fault(&g, "throttling").await;
@@ -587,14 +655,14 @@ async fn every_error_class_has_its_status_and_openai_body() {
     // A malformed request never reaches Bedrock and names the field.
     g.emulator.clear_requests();
     for (body, param) in [
-        (json!({"messages": [{"role": "user", "content": "   "}]}), "messages[0].content[0]"),
+        (json!({"messages": [{"role": "user", "content": "   "}]}), "messages[0].content"),
         (json!({"messages": [{"role": "wizard", "content": "x"}]}), "messages[0].role"),
     ] {
         let reply = g.http.post("/v1/chat/completions", body).await;
         assert_eq!(reply.status, 400, "{}", reply.text());
         let e = reply.json();
-        assert_eq!(e["error"]["code"], "invalid-request");
-        assert!(e["error"]["param"].as_str().unwrap().starts_with(param), "{e}");
+        assert_eq!(e["error"]["kind"], "invalid-request");
+        assert_eq!(e["error"]["param"], param, "{e}");
     }
     let reply = g.call_raw("POST", "/v1/chat/completions", "{not json").await;
     assert_eq!(reply.status, 400);
@@ -607,8 +675,8 @@ async fn every_error_class_has_its_status_and_openai_body() {
     assert!(g.emulator.requests().is_empty());
 
     // Routes and methods.
-    let reply = g.http.get("/v1/embeddings").await;
-    assert_eq!((reply.status, reply.json()["error"]["code"].as_str()), (404, Some("not-found")));
+    let reply = g.http.get("/v1/nothing").await;
+    assert_eq!((reply.status, reply.json()["error"]["kind"].as_str()), (404, Some("not-found")));
     let reply = g.http.get("/v1/chat/completions").await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("POST"));
@@ -640,7 +708,8 @@ async fn a_mid_stream_error_is_the_last_event() {
     let values = parse_events(&events);
     assert!(!streamed_text(&values).is_empty(), "the text before the error was delivered");
     let last = values.last().unwrap();
-    assert_eq!(last["error"]["code"], "throttled", "{last}");
+    assert_eq!(last["error"]["kind"], "throttled", "{last}");
+    assert_eq!(last["error"]["code"], "rate_limit_exceeded", "{last}");
     assert_eq!(last["error"]["type"], "rate_limit_error");
     assert!(last["error"]["message"].as_str().unwrap().contains("Solution:"));
 
@@ -653,7 +722,7 @@ async fn a_mid_stream_error_is_the_last_event() {
         )
         .await;
     assert_eq!(reply.status, 429);
-    assert_eq!(reply.json()["error"]["code"], "throttled");
+    assert_eq!(reply.json()["error"]["kind"], "throttled");
     g.shutdown().await;
 }
 
@@ -673,7 +742,8 @@ async fn client_keys_are_required_when_configured() {
         assert_eq!(reply.status, 401, "{key:?}");
         assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
         let e = reply.json();
-        assert_eq!(e["error"]["code"], "invalid-api-key");
+        assert_eq!(e["error"]["kind"], "invalid-api-key");
+        assert_eq!(e["error"]["code"], "invalid_api_key");
         assert_eq!(e["error"]["type"], "authentication_error");
         assert!(!reply.text().contains(KEY));
     }
@@ -759,7 +829,7 @@ async fn saturation_is_a_clear_503() {
         assert_eq!(reply.status, 503, "{path}: {}", reply.text());
         assert_eq!(reply.header("retry-after"), Some("1"));
         let e = reply.json();
-        assert_eq!(e["error"]["code"], "overloaded");
+        assert_eq!(e["error"]["kind"], "overloaded");
         assert!(e["error"]["message"].as_str().unwrap().contains("limit of 1 concurrent"));
     }
     // Probes and metrics are not model calls: they still answer.
@@ -818,7 +888,7 @@ async fn a_body_over_the_limit_is_a_413() {
     let reply = g.http.post("/v1/chat/completions", chat(&"x".repeat(4096))).await;
     assert_eq!(reply.status, 413, "{}", reply.text());
     let e = reply.json();
-    assert_eq!(e["error"]["code"], "request-too-large");
+    assert_eq!(e["error"]["kind"], "request-too-large");
     assert!(e["error"]["message"].as_str().unwrap().contains("2048 bytes"));
     assert!(g.emulator.requests().is_empty());
     assert_eq!(g.http.post("/v1/chat/completions", chat("small")).await.status, 200);
@@ -841,7 +911,7 @@ async fn the_call_deadline_ends_a_slow_stream_with_a_timeout() {
         let body = reader.body.collect().await.unwrap().to_bytes();
         serde_json::from_slice::<Value>(&body).unwrap()["error"].clone()
     };
-    assert_eq!(error["code"], "timeout", "{error}");
+    assert_eq!(error["kind"], "timeout", "{error}");
     assert_eq!(error["type"], "server_error");
     assert!(error["message"].as_str().unwrap().contains("0.6 s time limit"), "{error}");
     g.shutdown().await;
@@ -922,7 +992,7 @@ async fn reload_switches_new_requests_and_spares_those_in_flight() {
     let mut in_flight =
         g.http.stream(with(chat("before the reload"), json!({"stream": true}))).await;
     let first: Value = serde_json::from_str(&in_flight.next().await.unwrap()).unwrap();
-    assert_eq!(first["model"], CLAUDE);
+    assert_eq!(first["model"], public(CLAUDE));
 
     let new = settings_for(
         &g.emulator,
@@ -930,7 +1000,7 @@ async fn reload_switches_new_requests_and_spares_those_in_flight() {
     );
     g.server().apply_settings(Ok(new)).await.unwrap();
     let v = g.http.post("/v1/chat/completions", chat("after the reload")).await.json();
-    assert_eq!(v["model"], NOVA, "new requests use the new settings");
+    assert_eq!(v["model"], public(NOVA), "new requests use the new settings");
     assert!(g.http.get("/v1/models").await.text().contains(NOVA));
 
     // The stream that started before the reload finishes with its own settings.
@@ -940,7 +1010,7 @@ async fn reload_switches_new_requests_and_spares_those_in_flight() {
     }
     assert_eq!(rest.last().map(String::as_str), Some("[DONE]"));
     let chunks = parse_events(&rest);
-    assert!(chunks.iter().all(|c| c["model"] == CLAUDE));
+    assert!(chunks.iter().all(|c| c["model"] == public(CLAUDE)));
     assert_eq!(
         streamed_text(&chunks),
         "Hello from the Bedrock emulator. You said: before the reload"
@@ -950,7 +1020,10 @@ async fn reload_switches_new_requests_and_spares_those_in_flight() {
     let bad = settings_for(&g.emulator, json!({"region": "mars-1"}));
     let e = g.server().apply_settings(Ok(bad)).await.unwrap_err();
     assert_eq!(e.field.as_deref(), Some("region"));
-    assert_eq!(g.http.post("/v1/chat/completions", chat("still fine")).await.json()["model"], NOVA);
+    assert_eq!(
+        g.http.post("/v1/chat/completions", chat("still fine")).await.json()["model"],
+        public(NOVA)
+    );
     let metrics = g.http.get("/metrics").await.text();
     assert!(
         metrics.contains(r#"bedrock_gateway_settings_reloads_total{outcome="applied"} 1"#),
@@ -966,14 +1039,14 @@ async fn reload_switches_new_requests_and_spares_those_in_flight() {
 // ---------- the binary: signals ----------
 
 /// The gateway binary, listening on a free loopback port.
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Process {
-    fn spawn(settings: &std::path::Path, extra: &[&str]) -> Process {
+    pub(crate) fn spawn(settings: &std::path::Path, extra: &[&str]) -> Process {
         Self::spawn_with_env(settings, extra, &[])
     }
 
@@ -1046,7 +1119,7 @@ impl Drop for Process {
     }
 }
 
-fn write_settings(path: &std::path::Path, settings: &Value) {
+pub(crate) fn write_settings(path: &std::path::Path, settings: &Value) {
     std::fs::write(path, settings.to_string()).unwrap();
 }
 
@@ -1124,7 +1197,7 @@ async fn sighup_rotates_credentials_and_keeps_the_old_settings_when_the_new_are_
 
     let reply = http.post("/v1/chat/completions", chat("hi")).await;
     assert_eq!(reply.status, 401, "{}", reply.text());
-    assert_eq!(reply.json()["error"]["code"], "authentication");
+    assert_eq!(reply.json()["error"]["kind"], "authentication");
 
     // Rotate: the right secret and another language model, then SIGHUP.
     write_settings(
@@ -1141,7 +1214,7 @@ async fn sighup_rotates_credentials_and_keeps_the_old_settings_when_the_new_are_
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(reply.json()["model"], NOVA);
+    assert_eq!(reply.json()["model"], public(NOVA));
 
     // A broken file is logged and ignored.
     std::fs::write(&path, "{ not json").unwrap();
@@ -1185,32 +1258,33 @@ fn the_binary_refuses_an_exposed_listener_without_a_key() {
     assert!(output.stdout.is_empty());
 }
 
-// ---------- the official OpenAI Python client ----------
+// ---------- the official Python clients ----------
 
-/// Runs host/gateway/tests/app/openai_client.py against the binary when the `openai` package is importable
-/// (`BEDROCK_GATEWAY_TEST_PYTHON` names the interpreter, default `python3`); skips otherwise.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_openai_python_client_works_against_the_gateway() {
+/// Runs `host/gateway/tests/app/<script>` against the binary when `package` is importable
+/// (`BEDROCK_GATEWAY_TEST_PYTHON` names the interpreter, default `python3`; .ci/run installs
+/// the clients into a venv); prints SKIPPED and passes otherwise. `base_path` is what the
+/// client's base URL adds to the gateway's address.
+pub(crate) async fn run_python_client(package: &str, script: &str, base_path: &str) {
     let python = std::env::var("BEDROCK_GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let importable = Command::new(&python)
-        .args(["-c", "import openai"])
+        .args(["-c", &format!("import {package}")])
         .output()
         .is_ok_and(|o| o.status.success());
     if !importable {
         eprintln!(
-            "SKIPPED: `{python} -c \"import openai\"` fails; install the openai package (or set BEDROCK_GATEWAY_TEST_PYTHON) to run this test"
+            "SKIPPED: `{python} -c \"import {package}\"` fails; install the {package} package (or set BEDROCK_GATEWAY_TEST_PYTHON) to run this test"
         );
         return;
     }
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let path = temp_dir("python").join("settings.json");
+    let path = temp_dir(package).join("settings.json");
     write_settings(&path, &settings_for(&emulator, json!({})));
     let process = Process::spawn(&path, &["--api-key", KEY]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/app/openai_client.py");
-    let base_url = format!("http://{}/v1", process.addr);
+    let script = format!("{}/tests/app/{script}", env!("CARGO_MANIFEST_DIR"));
+    let base_url = format!("http://{}{base_path}", process.addr);
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python)
-            .args([script, "--base-url", &base_url, "--api-key", KEY])
+            .args([&script, "--base-url", &base_url, "--api-key", KEY])
             .output()
             .unwrap()
     })
@@ -1220,4 +1294,11 @@ async fn the_openai_python_client_works_against_the_gateway() {
     eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the script failed");
     assert!(stdout.contains("ALL OK"), "{stdout}");
+}
+
+/// host/gateway/tests/app/openai_client.py: chat, stream, tools, `parse` with a pydantic
+/// model, embeddings, `models.retrieve`, and the mapped errors, with the official client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_python_client_works_against_the_gateway() {
+    run_python_client("openai", "openai_client.py", "/v1").await;
 }

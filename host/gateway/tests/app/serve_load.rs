@@ -123,7 +123,7 @@ fn verify(
         Kind::Throttled | Kind::ThrottledStream => {
             let Ok(v) = serde_json::from_slice::<Value>(body) else { return problem("not JSON") };
             if status != 429
-                || v["error"]["code"] != "throttled"
+                || v["error"]["kind"] != "throttled"
                 || headers.get("retry-after").is_none()
             {
                 return problem("not a 429 with Retry-After");
