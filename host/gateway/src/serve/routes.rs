@@ -122,9 +122,14 @@ async fn ready(shared: &Shared) -> Response<ResponseBody> {
     if shared.draining.load(Ordering::SeqCst) {
         return json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"status": "draining"}));
     }
-    // A fresh instance opened with the current settings: the component loads and runs, and
-    // the settings validate.
-    match shared.host.validate_settings(&shared.settings().json).await {
+    // A fresh instance opened with the current settings: the component loads and runs, the
+    // settings validate, and the credential source (if any) supplies keys.
+    let settings = shared.settings();
+    let outcome = match settings.for_call().await {
+        Ok(json) => shared.host.validate_settings(&json).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(()) => json_response(
             StatusCode::OK,
             &json!({"status": "ready", "component": "loaded", "settings": "valid"}),
@@ -146,6 +151,7 @@ async fn chat(
     let body = read_body(&parts.headers, body, shared.max_body_bytes).await?;
     let call = openai::parse_chat(&body)?;
     let settings = shared.settings();
+    let settings_json = settings.for_call().await.map_err(|e| ApiError::from_provider(&e))?;
     let requested =
         call.request.model.clone().or_else(|| configured(&shared, &settings, "language"));
     if let Some(access) = access.as_mut() {
@@ -155,7 +161,7 @@ async fn chat(
     if call.stream {
         let mut stream = shared
             .host
-            .stream(&settings.json, call.request)
+            .stream(&settings_json, call.request)
             .await
             .map_err(|e| ApiError::from_provider(&e))?;
         // Wait for the first part before answering 200: a stream that fails at once gets a
@@ -172,7 +178,7 @@ async fn chat(
     }
     let answer = shared
         .host
-        .generate(&settings.json, call.request)
+        .generate(&settings_json, call.request)
         .await
         .map_err(|e| ApiError::from_provider(&e))?;
     drop(permit);
@@ -286,13 +292,14 @@ async fn rerank(
     let body = read_body(&parts.headers, body, shared.max_body_bytes).await?;
     let call = openai::parse_rerank(&body)?;
     let settings = shared.settings();
+    let settings_json = settings.for_call().await.map_err(|e| ApiError::from_provider(&e))?;
     if let Some(access) = access.as_mut() {
         access.model =
             call.request.model.clone().or_else(|| configured(&shared, &settings, "reranking"));
     }
     let ranking = shared
         .host
-        .rerank(&settings.json, call.request.clone())
+        .rerank(&settings_json, call.request.clone())
         .await
         .map_err(|e| ApiError::from_provider(&e))?;
     let id = access.as_ref().map_or_else(String::new, |a| format!("rerank-{}", a.id));
