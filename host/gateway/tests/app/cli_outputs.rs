@@ -89,7 +89,7 @@ async fn embed_prints_a_table_or_json() {
 async fn chat_answers_in_a_schema_and_counts_tokens() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let settings = settings_file(&emulator, "chat");
-    let schema = dir("chat").join("city report.json");
+    let schema = crate::common::temp_dir("chat").join("city report.json");
     let schema_value = json!({"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}}, "required": ["city", "population"]});
     std::fs::write(&schema, schema_value.to_string()).unwrap();
     let schema_arg = schema.to_string_lossy().into_owned();

@@ -2,8 +2,10 @@
 //! library, against the local Bedrock emulator. One test binary, so wasmtime is linked once.
 #![allow(clippy::unwrap_used)]
 
+mod aws_fakes;
 mod common;
 
+mod cli_credentials;
 mod cli_features;
 mod cli_outputs;
 mod cli_rerank;
@@ -11,3 +13,4 @@ mod cli_secrets;
 mod cli_stream;
 mod serve;
 mod serve_load;
+mod serve_rotation;
