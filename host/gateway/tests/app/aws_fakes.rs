@@ -28,7 +28,7 @@ pub const IMDS_TOKEN: &str = "imds-session-token-6a1f0c";
 /// The instance profile role name IMDS reports.
 pub const IMDS_ROLE: &str = "gateway-instance-role";
 /// The access token the SSO fake expects (the one written to the SSO token cache).
-pub const SSO_ACCESS_TOKEN: &str = "sso-access-token-b7Hq2pLx9Vw4Zc8Nm3Rt";
+pub const SSO_ACCESS_TOKEN: &str = "aoaAAAAAGsso7Hq2pLx9Vw4Zc8Nm3RtQ1kL";
 
 /// Temporary keys by generation, each valid for one to two periods.
 pub struct Schedule {
@@ -45,7 +45,7 @@ impl Schedule {
         let t0 = UNIX_EPOCH + Duration::from_secs(now.as_secs() + 1);
         let keys = (0..count)
             .map(|k| Credential {
-                access_key_id: format!("ASIA{tag}{k:04}"),
+                access_key_id: format!("ASIA{tag}{k:08}"),
                 secret_access_key: format!("sEcReT+{tag}/{k:04}+kEy9x7Q2w4E6r8T0y1U3i5O"),
                 session_token: Some(format!("SeSsIoNtOkEn{tag}{k:04}IQoJb3JpZ2luX2VjEJr//////wEa")),
                 expires: Some(t0 + period * (k as u32 + 2)),
@@ -354,7 +354,12 @@ fn imds_answer(
         return if method == hyper::Method::PUT
             && seen.header("x-aws-ec2-metadata-token-ttl-seconds").is_some()
         {
-            respond(200, "text/plain", IMDS_TOKEN.into())
+            let mut response = respond(200, "text/plain", IMDS_TOKEN.into());
+            let ttl = seen.header("x-aws-ec2-metadata-token-ttl-seconds").unwrap_or("21600");
+            response
+                .headers_mut()
+                .insert("x-aws-ec2-metadata-token-ttl-seconds", ttl.parse().unwrap());
+            response
         } else {
             respond(400, "text/plain", "bad token request".into())
         };

@@ -27,8 +27,8 @@ const BASE_SECRET: &str = "bAsE/pRoFiLe+sEcReT9x7Q2w4E6r8T0y1U3i5O7";
 /// Keys in the environment under a settings AssumeRole (not accepted by the emulator).
 const ENV_KEY: &str = "AKIAENVIRONMENT00001";
 const ENV_SECRET: &str = "eNv/kEyS+sEcReT9x7Q2w4E6r8T0y1U3i5O7pZaQ";
-const WEB_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.web-identity-token-for-the-fake.c2lnbmF0dXJl";
-const CONTAINER_TOKEN: &str = "container-authorization-token-Zq81Lk2";
+const WEB_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.Zm9vYmFyYmF6cXV4cXV1eA";
+const CONTAINER_TOKEN: &str = "Ctok7Hq2pLx9Vw4Zc8Nm3RtQ1kLzP";
 const IRSA_ROLE: &str = "arn:aws:iam::123456789012:role/irsa-gateway";
 const CHAINED_ROLE: &str = "arn:aws:iam::123456789012:role/chained";
 const SETTINGS_ROLE: &str = "arn:aws:iam::123456789012:role/from-settings";
@@ -478,7 +478,7 @@ async fn failures_name_the_source_and_the_next_step() {
             Case::new("typo", settings(&emulator, json!({"credentials": {"profle": "dev"}}))),
             2,
             "invalid-settings",
-            "Did you mean `profile`?",
+            "Did you mean `credentials.profile`?",
         ),
     ];
     let (cases, wants): (Vec<_>, Vec<_>) = cases
