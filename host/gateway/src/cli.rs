@@ -466,8 +466,9 @@ pub fn init_tracing(verbose: u8) {
 }
 
 /// The AWS SDK's debug and trace output, which no filter may turn on: at those levels it
-/// logs HTTP responses whole (an STS answer carries the secret key and session token) and
-/// `credential_process` command lines.
+/// logs errors with the raw HTTP response they came from, and with `LOG_SENSITIVE_BODIES=true`
+/// in the environment whole response bodies (an STS answer carries the secret key and the
+/// session token).
 fn is_sdk_detail(meta: &tracing::Metadata<'_>) -> bool {
     meta.target().starts_with("aws_") && *meta.level() > tracing::Level::INFO
 }
