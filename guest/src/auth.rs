@@ -483,6 +483,18 @@ mod tests {
     }
 
     #[test]
+    fn a_source_the_host_did_not_resolve_is_never_sent() {
+        let mut request =
+            post("bedrock-runtime.us-east-1.amazonaws.com", "/model/m/converse", "{}");
+        let auth = Auth::HostResolved(crate::settings::CredentialSource::Profile("dev".into()));
+        let e = authorize(&mut request, &auth, "us-east-1", vector_time()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Authentication);
+        assert_eq!(e.field.as_deref(), Some("credentials"));
+        assert!(e.message.contains("profile dev"), "{e:?}");
+        assert!(request.header("authorization").is_none());
+    }
+
+    #[test]
     fn re_signing_replaces_the_previous_signature() {
         let v = &vectors()[1];
         let mut request = v.request.clone();

@@ -372,9 +372,9 @@ mod tests {
     }
 
     /// Runs the futures concurrently on this task and collects their outputs in order.
-    async fn futures_join<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+    async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
     where
-        F: Send + 'static,
+        F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let handles: Vec<_> = futures.map(tokio::spawn).collect();

@@ -153,7 +153,7 @@ async fn chat(
     let settings = shared.settings();
     let settings_json = settings.for_call().await.map_err(|e| ApiError::from_provider(&e))?;
     let requested =
-        call.request.model.clone().or_else(|| configured(&shared, &settings, "language"));
+        call.request.model.clone().or_else(|| configured(shared, &settings, "language"));
     if let Some(access) = access.as_mut() {
         access.model = requested.clone();
     }
@@ -295,7 +295,7 @@ async fn rerank(
     let settings_json = settings.for_call().await.map_err(|e| ApiError::from_provider(&e))?;
     if let Some(access) = access.as_mut() {
         access.model =
-            call.request.model.clone().or_else(|| configured(&shared, &settings, "reranking"));
+            call.request.model.clone().or_else(|| configured(shared, &settings, "reranking"));
     }
     let ranking = shared
         .host

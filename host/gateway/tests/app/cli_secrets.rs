@@ -64,8 +64,6 @@ async fn emulator() -> Emulator {
     Emulator::start(config).await.unwrap()
 }
 
-/// A fresh directory for this test's settings files.
-
 /// Settings for the emulator with one of the three credential kinds and the secret header.
 fn settings(emulator: &Emulator, auth: &str, extra: Value) -> Value {
     let mut settings = json!({
