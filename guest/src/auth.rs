@@ -59,6 +59,26 @@ pub fn authorize(
             request.headers.extend(added);
             Ok(())
         }
+        // The host was to put temporary keys in place of `credentials` (see
+        // `settings::credentials`); without them there is nothing to sign with, and the
+        // request must not leave unsigned.
+        Auth::HostResolved(source) => Err(ProviderError::new(
+            ErrorKind::Authentication,
+            format!(
+                "The settings name a credential source ({}) that the host application resolves, \
+                 and this host passed no keys for it.",
+                source.describe()
+            ),
+        )
+        .with_field("credentials")
+        .with_cause(
+            "The component never reads files or the environment and never calls STS; a host \
+             that supports `credentials` replaces it with temporary keys before each call.",
+        )
+        .with_solution(
+            "Run the provider in a host that resolves `credentials` (bedrock-gateway does), or \
+             replace `credentials` with `accessKeyId` and `secretAccessKey`.",
+        )),
     }
 }
 
@@ -460,6 +480,18 @@ mod tests {
             signed_header_names(&request).unwrap(),
             ["content-type", "host", "x-amz-date", "x-amz-security-token"]
         );
+    }
+
+    #[test]
+    fn a_source_the_host_did_not_resolve_is_never_sent() {
+        let mut request =
+            post("bedrock-runtime.us-east-1.amazonaws.com", "/model/m/converse", "{}");
+        let auth = Auth::HostResolved(crate::settings::CredentialSource::Profile("dev".into()));
+        let e = authorize(&mut request, &auth, "us-east-1", vector_time()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Authentication);
+        assert_eq!(e.field.as_deref(), Some("credentials"));
+        assert!(e.message.contains("profile dev"), "{e:?}");
+        assert!(request.header("authorization").is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! has its own file: `region`, `secret` (credentials), `url` (base URLs), `headers`, `models`,
 //! `timeouts`, and `schema` (the JSON Schema a settings page renders).
 
+mod credentials;
 mod headers;
 mod json;
 mod models;
@@ -30,6 +31,7 @@ use crate::model_id::ModelId;
 use crate::region::{AGENT_RUNTIME_SERVICE, CONTROL_PLANE_SERVICE, Partition, RUNTIME_SERVICE};
 use crate::transport::Timeouts;
 
+pub use credentials::{AssumeRole, CREDENTIALS_KEYS, CredentialSource, DEFAULT_CHAIN};
 pub use headers::{FORBIDDEN_HEADERS, RESERVED_HEADERS};
 pub use models::{InferenceProfileMode, RerankApi};
 pub use schema::SCHEMA;
@@ -38,12 +40,13 @@ pub use timeouts::{DEFAULT_TOTAL_TIMEOUT_MS, MAX_TIMEOUT_MS, TIMEOUT_KEYS};
 pub use url::{BaseUrl, Endpoint, URL_KEYS};
 
 /// Every top-level settings key, as stored by the settings page.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 17] = [
     "region",
     "accessKeyId",
     "secretAccessKey",
     "sessionToken",
     "apiKey",
+    "credentials",
     "baseUrl",
     "agentRuntimeBaseUrl",
     "controlPlaneBaseUrl",

@@ -5,7 +5,7 @@
 pub const SCHEMA: &str = r#"{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "title": "Amazon Bedrock",
-  "description": "Settings of the Amazon Bedrock provider. Authenticate with an access key pair (SigV4) or with a Bedrock API key, not both. Empty strings count as unset.",
+  "description": "Settings of the Amazon Bedrock provider. Authenticate with one of: an access key pair (SigV4), a Bedrock API key, or a credentials source the host application resolves; never mix them. Empty strings count as unset.",
   "type": "object",
   "additionalProperties": false,
   "required": ["region"],
@@ -42,6 +42,36 @@ pub const SCHEMA: &str = r#"{
       "description": "A Bedrock API key, sent as a bearer token instead of signing with an access key pair. Not accepted by the Rerank API (use rerankApi invoke-model).",
       "writeOnly": true,
       "examples": ["ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl"]
+    },
+    "credentials": {
+      "title": "AWS Credentials Source",
+      "description": "Instead of static keys: where the host application gets AWS credentials. \"default-chain\": the AWS SDKs' standard chain (environment, AWS_PROFILE and the shared config/credentials files with source_profile, role_arn, credential_process and IAM Identity Center (SSO), web identity (EKS IRSA), the container endpoint (ECS, EKS Pod Identity), EC2 instance metadata). {\"profile\": \"dev\"}: one profile of the shared files. {\"roleArn\": ...}: STS AssumeRole on top of the chain (or of \"profile\"). The host resolves the source, refreshes the temporary keys before they expire, and hands them to the component for each call; the component never reads files or the environment. Not allowed together with accessKeyId, secretAccessKey, sessionToken or apiKey.",
+      "oneOf": [
+        { "type": "string", "const": "default-chain", "title": "Standard credential chain" },
+        {
+          "type": "object",
+          "title": "Profile",
+          "additionalProperties": false,
+          "required": ["profile"],
+          "properties": {
+            "profile": { "type": "string", "title": "Profile", "description": "A profile of ~/.aws/config or ~/.aws/credentials (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE).", "examples": ["dev"] }
+          }
+        },
+        {
+          "type": "object",
+          "title": "Assume role",
+          "additionalProperties": false,
+          "required": ["roleArn"],
+          "properties": {
+            "roleArn": { "type": "string", "title": "Role ARN", "description": "The IAM role to assume.", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", "examples": ["arn:aws:iam::123456789012:role/bedrock-invoke"] },
+            "externalId": { "type": "string", "title": "External ID", "description": "The external ID the role's trust policy requires.", "minLength": 2, "maxLength": 1224, "examples": ["bedrock-gateway-7f3a"] },
+            "sessionName": { "type": "string", "title": "Session name", "description": "The role session name (shows in CloudTrail).", "minLength": 2, "maxLength": 64, "pattern": "^[\\w+=,.@-]+$", "examples": ["bedrock-gateway"] },
+            "durationSeconds": { "type": "integer", "title": "Session length", "description": "Seconds the assumed credentials last (refreshed before they expire).", "minimum": 900, "maximum": 43200, "default": 3600, "examples": [3600] },
+            "profile": { "type": "string", "title": "Base profile", "description": "The profile whose credentials call AssumeRole; default: the standard chain.", "examples": ["dev"] }
+          }
+        }
+      ],
+      "examples": ["default-chain", { "profile": "dev" }, { "roleArn": "arn:aws:iam::123456789012:role/bedrock-invoke", "sessionName": "bedrock-gateway" }]
     },
     "baseUrl": {
       "type": "string",
@@ -166,11 +196,21 @@ mod tests {
         // Every example in the schema is itself accepted.
         let mut example = base();
         for (key, prop) in props {
-            if !["accessKeyId", "secretAccessKey", "sessionToken", "apiKey"].contains(&key.as_str())
+            if !["accessKeyId", "secretAccessKey", "sessionToken", "apiKey", "credentials"]
+                .contains(&key.as_str())
             {
                 example[key] = prop["examples"][0].clone();
             }
         }
         ok(&example);
+        // Each example of `credentials` is accepted in place of the static keys.
+        for source in props["credentials"]["examples"].as_array().unwrap() {
+            let mut example = example.clone();
+            for key in ["accessKeyId", "secretAccessKey", "sessionToken", "apiKey"] {
+                example.as_object_mut().unwrap().remove(key);
+            }
+            example["credentials"] = source.clone();
+            ok(&example);
+        }
     }
 }

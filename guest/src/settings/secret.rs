@@ -5,6 +5,7 @@ use std::fmt;
 
 use json_fields::Fields;
 
+use super::credentials::{self, CredentialSource};
 use super::json::opt_str;
 use crate::error::{ProviderError, Result};
 
@@ -62,9 +63,15 @@ pub enum Auth {
     SigV4(SigV4Credentials),
     /// A Bedrock API key, sent as `Authorization: Bearer <key>`.
     ApiKey(Secret),
+    /// SigV4 with keys the host resolves from this source (`credentials`) and puts in place of
+    /// it before each call; reaching a call like this means the host did not.
+    HostResolved(CredentialSource),
 }
 
 pub(super) fn parse_auth(obj: &Fields<'_>) -> Result<Auth> {
+    if let Some(source) = credentials::parse_credentials(obj)? {
+        return Ok(Auth::HostResolved(source));
+    }
     let akid = opt_str(obj, "accessKeyId")?;
     let secret = opt_str(obj, "secretAccessKey")?;
     let token = opt_str(obj, "sessionToken")?;
@@ -131,10 +138,12 @@ pub(super) fn parse_auth(obj: &Fields<'_>) -> Result<Auth> {
         (None, None) => {
             return Err(ProviderError::settings(
                 "accessKeyId",
-                "No credentials are set: neither an access key pair nor an API key.",
+                "No credentials are set: neither an access key pair, an API key nor a \
+                 `credentials` source.",
                 "Set `accessKeyId` and `secretAccessKey` (plus `sessionToken` for temporary \
-                 credentials), or set `apiKey` to a Bedrock API key (Bedrock console → API \
-                 keys).",
+                 credentials), set `apiKey` to a Bedrock API key (Bedrock console → API keys), \
+                 or set `credentials` (e.g. \"default-chain\" or {\"profile\": \"dev\"}) for a host \
+                 that resolves AWS credentials.",
             ));
         }
     };
@@ -206,6 +215,9 @@ pub(super) fn summary(auth: &Auth) -> String {
             };
             let token = if c.session_token.is_some() { "with" } else { "no" };
             format!("SigV4, access key {shown}, {token} session token")
+        }
+        Auth::HostResolved(source) => {
+            format!("SigV4 with credentials the host resolves from {}", source.describe())
         }
         Auth::ApiKey(key) => {
             let key = key.expose();

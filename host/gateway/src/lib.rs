@@ -5,7 +5,9 @@
 //! The component itself (`guest/`) is built by `build.rs` and embedded
 //! ([`bundled_component`], with its manifest inside); it runs on the provider-agnostic
 //! [`provider_runtime`], re-exported here so the application and its tests name one crate.
-//! Everything this crate knows about the provider's settings beyond the AWS environment
+//! AWS credentials that the settings only name (a profile, SSO, a role, the standard chain)
+//! are resolved here, in [`credentials`], and handed to the component per call as temporary
+//! keys. Everything this crate knows about the provider's settings beyond the AWS environment
 //! variables (which settings are secret, which hold the default models) comes from the
 //! component's manifest ([`Host::manifest`]).
 //!
@@ -22,6 +24,7 @@
 //! ```
 
 pub mod cli;
+pub mod credentials;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod output;

@@ -444,12 +444,44 @@ pub fn check_json(redacted_settings: &Value, report: &CheckReport) -> Value {
     })
 }
 
+/// `check --json` with the credentials the host resolved: `"credentials": {"source",
+/// "accessKeyId" (masked), "expires" (ISO 8601 or null)}` beside the report.
+pub fn check_json_with(
+    redacted_settings: &Value,
+    report: &CheckReport,
+    credentials: Option<&crate::credentials::Report>,
+) -> Value {
+    let mut value = check_json(redacted_settings, report);
+    if let (Some(c), Some(map)) = (credentials, value.as_object_mut()) {
+        map.insert(
+            "credentials".into(),
+            json!({
+                "source": c.source,
+                "accessKeyId": c.access_key_id,
+                "expires": c.expiry.map(crate::credentials::iso8601),
+            }),
+        );
+    }
+    value
+}
+
 /// The `check` summary for a person.
 pub fn check_text(redacted_settings: &Value, report: &CheckReport) -> String {
+    check_text_with(redacted_settings, report, None, std::time::SystemTime::now())
+}
+
+/// The `check` summary with the credentials the host resolved: their source, the masked
+/// access key ID and when they expire (relative to `now`).
+pub fn check_text_with(
+    redacted_settings: &Value,
+    report: &CheckReport,
+    credentials: Option<&crate::credentials::Report>,
+    now: std::time::SystemTime,
+) -> String {
     let settings =
         serde_json::to_string_pretty(redacted_settings).unwrap_or_else(|_| "{}".to_string());
     let mut text = String::from("The configuration works.\n");
-    let rows = [
+    let mut rows = vec![
         ("region", report.region.clone()),
         ("endpoint", report.endpoint.clone()),
         ("authentication", report.auth.clone()),
@@ -462,6 +494,18 @@ pub fn check_text(redacted_settings: &Value, report: &CheckReport) -> String {
         ("answered by", report.metadata.model.clone()),
         ("request id", report.metadata.request_id.clone().unwrap_or_else(|| "-".into())),
     ];
+    if let Some(c) = credentials {
+        let expires = match c.expiry {
+            None => "never (long-term keys)".to_string(),
+            Some(at) => {
+                let left = at.duration_since(now).map_or(0, |d| d.as_secs());
+                format!("{} (in {} min)", crate::credentials::iso8601(at), left / 60)
+            }
+        };
+        rows.insert(3, ("credentials", c.source.clone()));
+        rows.insert(4, ("access key", c.access_key_id.clone()));
+        rows.insert(5, ("expires", expires));
+    }
     for (label, value) in rows {
         text += &format!("  {:<17} {value}\n", format!("{label}:"));
     }
@@ -835,5 +879,31 @@ mod tests {
         ] {
             assert!(text.contains(fact), "{fact} missing in {text}");
         }
+        assert!(!text.contains("credentials:"), "{text}");
+
+        // Resolved credentials: their source, the masked key and the expiry.
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_752_524_059);
+        let resolved = crate::credentials::Report {
+            source: "profile dev (SSO)".into(),
+            access_key_id: "ASIA...WXYZ".into(),
+            expiry: Some(now + std::time::Duration::from_secs(3600)),
+        };
+        let text = check_text_with(&settings, &report, Some(&resolved), now);
+        for fact in [
+            "credentials:      profile dev (SSO)",
+            "access key:       ASIA...WXYZ",
+            "expires:          2025-07-14T21:14:19Z (in 60 min)",
+        ] {
+            assert!(text.contains(fact), "{fact} missing in {text}");
+        }
+        let value = check_json_with(&settings, &report, Some(&resolved));
+        assert_eq!(
+            value["credentials"],
+            json!({"source": "profile dev (SSO)", "accessKeyId": "ASIA...WXYZ",
+                   "expires": "2025-07-14T21:14:19Z"})
+        );
+        let long_term = crate::credentials::Report { expiry: None, ..resolved };
+        let text = check_text_with(&settings, &report, Some(&long_term), now);
+        assert!(text.contains("expires:          never (long-term keys)"), "{text}");
     }
 }

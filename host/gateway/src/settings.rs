@@ -2,24 +2,32 @@
 //! environment variables, and redact secrets for display.
 //!
 //! The component never reads the environment; the host does it here, once, with the same
-//! precedence the AWS SDKs use, and never mixes credential sources.
+//! precedence the AWS SDKs use, and never mixes credential sources. When no credential is
+//! configured anywhere, the settings get `"credentials": "default-chain"`: the AWS SDK's
+//! standard chain (profiles, SSO, web identity, container, instance metadata), which
+//! [`crate::credentials`] resolves.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use provider_runtime::manifest::SettingsFacts;
+
+use crate::credentials::plan::DEFAULT_CHAIN;
 use serde_json::{Map, Value};
 
-/// The settings keys that carry credentials. If any is present, the environment adds none.
-const CREDENTIAL_KEYS: [&str; 4] = ["accessKeyId", "secretAccessKey", "sessionToken", "apiKey"];
+/// The settings keys that carry credentials (or name their source). If any is present, the
+/// environment adds none.
+const CREDENTIAL_KEYS: [&str; 5] =
+    ["accessKeyId", "secretAccessKey", "sessionToken", "apiKey", "credentials"];
 
 /// Reads the settings (an empty object without a file) and fills missing fields from `env`.
 ///
 /// `region` comes from `AWS_REGION`, then `AWS_DEFAULT_REGION`. Credentials are added only when
-/// the settings hold none of `accessKeyId`, `secretAccessKey`, `sessionToken`, `apiKey`: then
-/// `apiKey` from `AWS_BEARER_TOKEN_BEDROCK` if set, else the key pair and session token from
-/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`. Empty variables count as
-/// unset. The result is not validated: that is the component's job.
+/// the settings hold none of `accessKeyId`, `secretAccessKey`, `sessionToken`, `apiKey`,
+/// `credentials`: then `apiKey` from `AWS_BEARER_TOKEN_BEDROCK` if set, else the key pair and
+/// session token from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, else
+/// (none of them set) `"credentials": "default-chain"`. Empty variables count as unset. The
+/// result is not validated: that is the component's job.
 pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Value> {
     let mut settings = match path {
         None => Map::new(),
@@ -57,6 +65,11 @@ pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> anyhow
                     settings.insert(key.into(), Value::String(value));
                 }
             }
+        }
+        if CREDENTIAL_KEYS.iter().all(|k| missing(&settings, k)) {
+            // Nothing static anywhere: what the AWS CLI and SDKs would use (AWS_PROFILE, SSO,
+            // web identity, a task or instance role).
+            settings.insert("credentials".into(), Value::String(DEFAULT_CHAIN.into()));
         }
     }
     Ok(Value::Object(settings))
@@ -172,12 +185,17 @@ mod tests {
                 json!({"region": "eu-west-1", "accessKeyId": "AKIAENVENVENVENV1234",
                        "secretAccessKey": "env-secret", "sessionToken": "env-token"}),
             ),
-            // AWS_DEFAULT_REGION only when AWS_REGION is unset or empty.
-            (json!({}), &[("AWS_DEFAULT_REGION", "us-west-2")], json!({"region": "us-west-2"})),
+            // AWS_DEFAULT_REGION only when AWS_REGION is unset or empty; no credentials
+            // anywhere: the standard chain.
+            (
+                json!({}),
+                &[("AWS_DEFAULT_REGION", "us-west-2")],
+                json!({"region": "us-west-2", "credentials": "default-chain"}),
+            ),
             (
                 json!({}),
                 &[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "us-west-2")],
-                json!({"region": "us-west-2"}),
+                json!({"region": "us-west-2", "credentials": "default-chain"}),
             ),
             // The file's region wins; a null counts as missing.
             (
@@ -190,7 +208,25 @@ mod tests {
             (
                 json!({"region": null}),
                 &[("AWS_REGION", "eu-west-1")],
-                json!({"region": "eu-west-1"}),
+                json!({"region": "eu-west-1", "credentials": "default-chain"}),
+            ),
+            // A source in the file blocks the environment's keys, like any credential.
+            (
+                json!({"credentials": {"profile": "dev"}}),
+                ALL_ENV,
+                json!({"region": "eu-west-1", "credentials": {"profile": "dev"}}),
+            ),
+            (
+                json!({"credentials": "default-chain"}),
+                &[("AWS_BEARER_TOKEN_BEDROCK", "env-key")],
+                json!({"credentials": "default-chain"}),
+            ),
+            // A partial pair from the environment is the component's error to report, not a
+            // reason to fall back to the chain.
+            (
+                json!({}),
+                &[("AWS_SECRET_ACCESS_KEY", "env-secret")],
+                json!({"secretAccessKey": "env-secret"}),
             ),
             // Both keys in the file: the session token never comes from the environment.
             (
@@ -228,9 +264,9 @@ mod tests {
             ),
             // Other keys pass through untouched.
             (
-                json!({"baseUrl": "http://127.0.0.1:9", "headers": {"x-a": "b"}}),
+                json!({"baseUrl": "http://127.0.0.1:9", "headers": {"x-a": "b"}, "apiKey": "k"}),
                 &[],
-                json!({"baseUrl": "http://127.0.0.1:9", "headers": {"x-a": "b"}}),
+                json!({"baseUrl": "http://127.0.0.1:9", "headers": {"x-a": "b"}, "apiKey": "k"}),
             ),
         ];
         for (file, vars, want) in rows {
@@ -241,8 +277,8 @@ mod tests {
     #[test]
     fn no_file_means_environment_only() {
         let got = load(None, &env_of(&[("AWS_REGION", "us-east-2")])).unwrap();
-        assert_eq!(got, json!({"region": "us-east-2"}));
-        assert_eq!(load(None, &env_of(&[])).unwrap(), json!({}));
+        assert_eq!(got, json!({"region": "us-east-2", "credentials": "default-chain"}));
+        assert_eq!(load(None, &env_of(&[])).unwrap(), json!({"credentials": "default-chain"}));
     }
 
     #[test]

@@ -233,6 +233,14 @@ fn check_sigv4(
     }
     *valid = true;
     check_clock(config, request_time, amz_date)?;
+    // Temporary credentials stop working at their expiry, whatever the signature says.
+    if credential.expires.is_some_and(|expires| SystemTime::now() >= expires) {
+        return Err(coral(
+            403,
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        ));
+    }
     Ok(Principal::SigV4 { region: auth.region.clone() })
 }
 

@@ -19,7 +19,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -70,6 +70,9 @@ pub struct Credential {
     pub secret_access_key: String,
     /// Session token that requests signed with this key must carry.
     pub session_token: Option<String>,
+    /// When temporary credentials stop working (`ExpiredTokenException` from then on);
+    /// `None`: never.
+    pub expires: Option<SystemTime>,
 }
 
 impl std::fmt::Debug for Credential {
@@ -78,6 +81,7 @@ impl std::fmt::Debug for Credential {
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
             .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field("expires", &self.expires)
             .finish()
     }
 }
@@ -116,11 +120,13 @@ impl Default for EmulatorConfig {
                     access_key_id: DEMO_ACCESS_KEY_ID.to_string(),
                     secret_access_key: DEMO_SECRET_ACCESS_KEY.to_string(),
                     session_token: None,
+                    expires: None,
                 },
                 Credential {
                     access_key_id: DEMO_TEMPORARY_ACCESS_KEY_ID.to_string(),
                     secret_access_key: DEMO_SECRET_ACCESS_KEY.to_string(),
                     session_token: Some(DEMO_SESSION_TOKEN.to_string()),
+                    expires: None,
                 },
             ],
             api_keys: vec![DEMO_API_KEY.to_string()],

@@ -17,13 +17,14 @@ use crate::types::{
     Guardrail, Image, InferenceSettings, MediaSource, Message, ProviderError, RerankDocument,
     RerankRequest, ResponseFormat, Role, StreamPart,
 };
-use crate::{Host, HostConfig, serve, settings, settings_file};
+use crate::{Host, HostConfig, credentials, serve, settings, settings_file};
 
 /// Runs the Amazon Bedrock provider component in a sandbox.
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-gateway", version)]
 pub struct Cli {
-    /// Provider settings (JSON). Missing fields come from AWS_REGION, AWS_ACCESS_KEY_ID, ...
+    /// Provider settings (JSON). Missing fields come from AWS_REGION, AWS_ACCESS_KEY_ID, ...;
+    /// without any credentials, from the AWS standard chain (AWS_PROFILE, SSO, roles).
     #[arg(long, global = true, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// Run this component instead of the bundled one.
@@ -100,12 +101,26 @@ pub fn init_tracing(verbose: u8) {
             _ => "debug".to_string(),
         },
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+    use tracing_subscriber::filter::FilterExt as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a person; a log file or collector gets plain key=value lines.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let filter = tracing_subscriber::EnvFilter::new(filter)
+        .and(tracing_subscriber::filter::filter_fn(|meta| !is_sdk_detail(meta)));
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::Layer::with_filter(layer, filter))
         .try_init();
+}
+
+/// The AWS SDK's debug and trace output, which no filter may turn on: at those levels it
+/// logs errors with the raw HTTP response they came from, and with `LOG_SENSITIVE_BODIES=true`
+/// in the environment whole response bodies (an STS answer carries the secret key and the
+/// session token).
+fn is_sdk_detail(meta: &tracing::Metadata<'_>) -> bool {
+    meta.target().starts_with("aws_") && *meta.level() > tracing::Level::INFO
 }
 
 /// Runs a parsed command line and returns the exit status. `env` supplies the AWS_*
@@ -187,17 +202,25 @@ async fn execute(
         return Ok(());
     }
     let settings = load_settings(cli.settings.as_deref(), env)?;
-    let settings_json = settings.to_string();
     let host = load_host(cli)?;
+    // A named credential source is resolved once, here; the call gets its keys.
+    let prepared = credentials::prepare(&host, settings).await?;
+    let settings_json = prepared.call_json().await?.into_owned();
     match &cli.command {
         Command::Schema | Command::Demo | Command::Serve(_) => Ok(()),
         Command::Check(_) => {
             let report = host.check(&settings_json).await?;
-            let shown = settings::redacted(&settings, host.manifest().settings());
+            let resolved = prepared.report().await.transpose()?;
+            let shown = settings::redacted(prepared.value(), host.manifest().settings());
             if p.json {
-                p.json_line(&output::check_json(&shown, &report));
+                p.json_line(&output::check_json_with(&shown, &report, resolved.as_ref()));
             } else {
-                p.text(&output::check_text(&shown, &report));
+                p.text(&output::check_text_with(
+                    &shown,
+                    &report,
+                    resolved.as_ref(),
+                    std::time::SystemTime::now(),
+                ));
             }
             Ok(())
         }

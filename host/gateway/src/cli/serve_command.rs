@@ -61,6 +61,12 @@ pub(super) async fn serve_command(
         Ok(host) => host,
         Err(e) => return failed(err, &e),
     };
+    // A named credential source must supply keys before the gateway accepts a request.
+    let settings = match credentials::prepare(&host, settings).await {
+        Ok(prepared) => prepared,
+        Err(e) => return failed(err, &e),
+    };
+    let reload_host = host.clone();
     let (mut signals, mut hangups) =
         match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
             (Ok(term), Ok(hup)) => (term, hup),
@@ -101,7 +107,12 @@ pub(super) async fn serve_command(
                     tracing::warn!("SIGHUP ignored: the previous settings reload is still running");
                 } else {
                     reloading = true;
-                    reload = Box::pin(reload_settings(&reloader, cli.settings.as_deref(), env));
+                    reload = Box::pin(reload_settings(
+                        &reloader,
+                        &reload_host,
+                        cli.settings.as_deref(),
+                        env,
+                    ));
                 }
             }
             () = &mut reload, if reloading => {
@@ -134,9 +145,11 @@ const RELOAD_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Reloads the settings for SIGHUP. The file is first read on the blocking pool, with the size
 /// cap and regular-file check of [`settings_file::read`] and a deadline, so a FIFO, a device or
 /// a hung mount cannot freeze the signal loop; only a file that passed is then loaded (with the
-/// environment fallbacks) and validated.
+/// environment fallbacks), its credential source read again (a new profile, role or key pair
+/// applies without a restart), and validated.
 async fn reload_settings(
     reloader: &serve::Reloader,
+    host: &Host,
     path: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
 ) {
@@ -154,9 +167,13 @@ async fn reload_settings(
         if let Some(why) = failure {
             let e = anyhow::anyhow!(why)
                 .context(format!("cannot read the settings file {}", path.display()));
-            let _ = reloader.apply(Err(settings_load_error(&e))).await;
+            let _ = reloader.apply(Err::<Value, _>(settings_load_error(&e))).await;
             return;
         }
     }
-    let _ = reloader.apply(load_settings(path, env)).await;
+    let loaded = match load_settings(path, env) {
+        Ok(value) => credentials::prepare(host, value).await,
+        Err(e) => Err(e),
+    };
+    let _ = reloader.apply(loaded).await;
 }

@@ -309,7 +309,11 @@ async fn provider_errors_go_to_stdout_as_json_with_the_matching_exit_code() {
     let dir = std::env::temp_dir().join(format!("bedrock-gateway-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let settings = dir.join("settings.json");
-    std::fs::write(&settings, r#"{"region":"us-east-1","baseUrl":"http://127.0.0.1:9"}"#).unwrap();
+    std::fs::write(
+        &settings,
+        r#"{"region":"us-east-1","baseUrl":"http://127.0.0.1:9","apiKey":"k"}"#,
+    )
+    .unwrap();
     let settings = settings.display().to_string();
     for command in [
         &["chat", "--json", "hi"][..],

@@ -46,6 +46,7 @@ pub mod sse;
 
 mod routes;
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -66,6 +67,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::Host;
+use crate::credentials::Prepared;
 use crate::types::{ProviderError, error_kind_name};
 use auth::ClientKeys;
 use conn::{ClientTimeouts, Connections, RequestGuard, Throttle};
@@ -176,7 +178,17 @@ impl std::error::Error for StartError {}
 #[derive(Debug)]
 pub(crate) struct Settings {
     value: Value,
-    json: String,
+    /// The settings as JSON, and each call's keys when they name a credential source.
+    prepared: Prepared,
+}
+
+impl Settings {
+    /// The settings JSON for a call starting now: as loaded with static keys, else with
+    /// the source's current keys in place of `credentials` (refreshed before they expire, so a
+    /// rotation needs no reload).
+    pub(crate) async fn for_call(&self) -> Result<Cow<'_, str>, ProviderError> {
+        self.prepared.call_json().await
+    }
 }
 
 /// What every request handler sees.
@@ -271,17 +283,19 @@ impl std::fmt::Debug for Server {
 /// calls on: its pooled HTTP client spawns connection tasks there).
 ///
 /// Refuses a non-loopback `listen` without client keys, and settings that do not validate.
+/// `settings` is a `serde_json::Value` with static credentials, or what
+/// [`crate::credentials::prepare`] made of settings that name a credential source.
 /// When `shutdown` completes the server stops accepting, lets requests in flight (streams
 /// included) finish, and [`Server::wait`] returns.
 pub async fn start(
     config: ServeConfig,
     host: Host,
-    settings: Value,
+    settings: impl Into<Prepared>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Server, StartError> {
     let keys = ClientKeys::new(&config.api_keys);
     auth::check_exposure(config.listen, &keys).map_err(StartError::Unprotected)?;
-    let settings = validated(&host, settings).await.map_err(StartError::InvalidSettings)?;
+    let settings = validated(&host, settings.into()).await.map_err(StartError::InvalidSettings)?;
     let listener =
         TcpListener::bind(config.listen).await.map_err(|e| StartError::Bind(config.listen, e))?;
     let addr = listener.local_addr().map_err(|e| StartError::Bind(config.listen, e))?;
@@ -343,7 +357,7 @@ impl Server {
     /// settings keep the current ones; either way the outcome is logged and counted.
     pub async fn apply_settings(
         &self,
-        loaded: Result<Value, ProviderError>,
+        loaded: Result<impl Into<Prepared>, ProviderError>,
     ) -> Result<(), ProviderError> {
         self.reloader().apply(loaded).await
     }
@@ -374,9 +388,12 @@ impl std::fmt::Debug for Reloader {
 
 impl Reloader {
     /// See [`Server::apply_settings`].
-    pub async fn apply(&self, loaded: Result<Value, ProviderError>) -> Result<(), ProviderError> {
+    pub async fn apply(
+        &self,
+        loaded: Result<impl Into<Prepared>, ProviderError>,
+    ) -> Result<(), ProviderError> {
         let outcome = match loaded {
-            Ok(value) => validated(&self.shared.host, value).await,
+            Ok(settings) => validated(&self.shared.host, settings.into()).await,
             Err(e) => Err(e),
         };
         match outcome {
@@ -401,10 +418,9 @@ impl Reloader {
     }
 }
 
-async fn validated(host: &Host, value: Value) -> Result<Settings, ProviderError> {
-    let json = value.to_string();
-    host.validate_settings(&json).await?;
-    Ok(Settings { value, json })
+async fn validated(host: &Host, prepared: Prepared) -> Result<Settings, ProviderError> {
+    host.validate_settings(prepared.raw_json()).await?;
+    Ok(Settings { value: prepared.value().clone(), prepared })
 }
 
 /// What the accept loop needs to supervise connections.

@@ -246,9 +246,14 @@ async fn ready(shared: &Shared) -> Response<ResponseBody> {
     if shared.draining.load(Ordering::SeqCst) {
         return json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"status": "draining"}));
     }
-    // A fresh instance opened with the current settings: the component loads and runs, and
-    // the settings validate.
-    match shared.host.validate_settings(&shared.settings().json).await {
+    // A fresh instance opened with the current settings: the component loads and runs, the
+    // settings validate, and the credential source (if any) supplies keys.
+    let settings = shared.settings();
+    let outcome = match settings.for_call().await {
+        Ok(json) => shared.host.validate_settings(&json).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(()) => json_response(
             StatusCode::OK,
             &json!({"status": "ready", "component": "loaded", "settings": "valid"}),
@@ -307,6 +312,12 @@ async fn receive<T>(
     Ok(Admitted { call, permit, connection })
 }
 
+/// The settings JSON for a call starting now: with a named credential source, its current
+/// keys (refreshed before they expire, so a rotation needs no reload).
+async fn call_settings(settings: &Settings) -> Result<std::borrow::Cow<'_, str>, ApiError> {
+    settings.for_call().await.map_err(|e| ApiError::from_provider(&e))
+}
+
 /// Opens a provider stream and waits for its first part before answering 200: a stream that
 /// fails at once gets a proper HTTP status (429, 403, ...) rather than an error event.
 async fn open_stream(
@@ -317,7 +328,7 @@ async fn open_stream(
 ) -> Result<(ChatStream, Option<StreamPart>), ApiError> {
     let mut stream = shared
         .host
-        .stream(&settings.json, request)
+        .stream(&call_settings(settings).await?, request)
         .await
         .map_err(|e| ApiError::from_call(&e, params))?;
     let first = stream.next().await.map_err(|e| ApiError::from_call(&e, params))?;
@@ -353,7 +364,7 @@ async fn chat(
     }
     let answer = shared
         .host
-        .generate(&settings.json, call.request)
+        .generate(&call_settings(&settings).await?, call.request)
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
     drop(permit);
@@ -394,7 +405,7 @@ async fn messages(
     }
     let answer = shared
         .host
-        .generate(&settings.json, call.request)
+        .generate(&call_settings(&settings).await?, call.request)
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
     drop(permit);
@@ -423,7 +434,7 @@ async fn count_tokens(
     }
     let counted = shared
         .host
-        .count_tokens(&settings.json, call.request)
+        .count_tokens(&call_settings(&settings).await?, call.request)
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
     if let Some(access) = access.as_mut() {
@@ -447,7 +458,7 @@ async fn embeddings(
     }
     let answer = shared
         .host
-        .embed(&settings.json, call.request)
+        .embed(&call_settings(&settings).await?, call.request)
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
     if let Some(access) = access.as_mut() {
@@ -476,7 +487,7 @@ async fn rerank(
     }
     let ranking = shared
         .host
-        .rerank(&settings.json, call.request.clone())
+        .rerank(&call_settings(&settings).await?, call.request.clone())
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
     let id = access.as_ref().map_or_else(String::new, |a| format!("rerank-{}", a.id));

@@ -49,11 +49,13 @@ async fn emulator() -> Emulator {
                 access_key_id: ACCESS_KEY_ID.into(),
                 secret_access_key: SECRET_ACCESS_KEY.into(),
                 session_token: None,
+                expires: None,
             },
             Credential {
                 access_key_id: TEMPORARY_ACCESS_KEY_ID.into(),
                 secret_access_key: SECRET_ACCESS_KEY.into(),
                 session_token: Some(SESSION_TOKEN.into()),
+                expires: None,
             },
         ],
         api_keys: vec![API_KEY.into()],

@@ -2,8 +2,10 @@
 //! library, against the local Bedrock emulator. One test binary, so wasmtime is linked once.
 #![allow(clippy::unwrap_used)]
 
+mod aws_fakes;
 mod common;
 
+mod cli_credentials;
 mod cli_features;
 mod cli_operator;
 mod cli_outputs;
@@ -15,3 +17,4 @@ mod serve_anthropic;
 mod serve_attacks;
 mod serve_load;
 mod serve_openai;
+mod serve_rotation;

@@ -1302,3 +1302,49 @@ pub(crate) async fn run_python_client(package: &str, script: &str, base_path: &s
 async fn the_openai_python_client_works_against_the_gateway() {
     run_python_client("openai", "openai_client.py", "/v1").await;
 }
+
+/// The official OpenAI client giving up on a slow answer (its own `timeout`, no retries) leaves
+/// the gateway as it was: nothing in flight but the metrics request, and the abandoned request
+/// counted once as 499 `client-disconnected`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_client_timeout_is_one_499_and_frees_its_slot() {
+    let python = std::env::var("BEDROCK_GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let importable = Command::new(&python)
+        .args(["-c", "import openai"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !importable {
+        eprintln!("SKIPPED: `{python} -c \"import openai\"` fails");
+        return;
+    }
+    let g = Gateway::start(json!({"headers": {"x-emulator-latency-ms": "2000"}})).await;
+    let base_url = format!("http://{}/v1", g.server().addr());
+    let script = r#"
+import sys, openai
+client = openai.OpenAI(base_url=sys.argv[1], api_key="unused", timeout=0.4, max_retries=0)
+try:
+    client.chat.completions.create(model="", messages=[{"role": "user", "content": "slow"}])
+    print("ANSWERED")
+except openai.APITimeoutError:
+    print("TIMED OUT")
+"#;
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python).args(["-c", script, &base_url]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("TIMED OUT"), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let line = r#"bedrock_gateway_requests_total{route="/v1/chat/completions",status="499",error="client-disconnected"} 1"#;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let metrics = loop {
+        let metrics = g.http.get("/metrics").await.text();
+        if metrics.contains(line) || std::time::Instant::now() > deadline {
+            break metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(metrics.lines().any(|l| l == line), "{metrics}");
+    assert!(metrics.lines().any(|l| l == "bedrock_gateway_requests_in_flight 1"), "{metrics}");
+    g.shutdown().await;
+}

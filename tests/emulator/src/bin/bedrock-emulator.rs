@@ -62,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
                     access_key_id: id.into(),
                     secret_access_key: secret.into(),
                     session_token: parts.next().map(str::to_string),
+                    expires: None,
                 });
             }
             "--api-key" => api_keys.push(value("--api-key")?),
