@@ -1,8 +1,7 @@
 //! `serve` under steady load while its temporary credentials rotate: the container endpoint
 //! hands out keys that live 3 to 6 seconds (a new generation every 3 s), the emulator refuses
-//! each one once it expired (`ExpiredTokenException`), and for 12 seconds (several generations,
-//! each of which expires during the run) every request must succeed, with no reload. This is
-//! the 30-second rotation test shortened with short-lived fake keys to keep CI fast.
+//! each one once it expired (`ExpiredTokenException`), and for 30 seconds (about ten generations,
+//! each of which expires during the run) every request must succeed, with no reload.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
@@ -22,7 +21,7 @@ use serde_json::{Value, json};
 use crate::aws_fakes::{FakeAws, Schedule};
 use crate::common::{cache_dir, temp_dir};
 
-const LOAD: Duration = Duration::from_secs(12);
+const LOAD: Duration = Duration::from_secs(30);
 const PERIOD: Duration = Duration::from_secs(3);
 const WORKERS: usize = 6;
 
