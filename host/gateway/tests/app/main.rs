@@ -4,6 +4,7 @@
 
 mod common;
 
+mod cli_check;
 mod cli_features;
 mod cli_operator;
 mod cli_outputs;
