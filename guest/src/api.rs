@@ -623,23 +623,74 @@ pub struct CountTokensResponse {
     pub warnings: Vec<Warning>,
 }
 
-/// What `check` resolved.
+/// How one check row came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// The requirement is met.
+    Passed,
+    /// The requirement is not met; the row's fix says what to do.
+    Failed,
+    /// It could not be determined; does not fail the check.
+    Unknown,
+    /// Does not apply, or cannot be tested by this provider.
+    Skipped,
+}
+
+impl CheckStatus {
+    /// The WIT name, e.g. `passed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// One requirement checked for one model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRow {
+    /// `on-demand`, `region`, `access`, `lifecycle` or `live-call`.
+    pub requirement: String,
+    /// The outcome.
+    pub status: CheckStatus,
+    /// What was observed.
+    pub evidence: String,
+    /// What to do (failed), or how to find out (unknown).
+    pub fix: Option<String>,
+    /// Upstream request ID behind the evidence.
+    pub request_id: Option<String>,
+    /// Duration of the request behind the row (the live call).
+    pub latency_ms: Option<u64>,
+}
+
+/// The checklist for one configured model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelCheck {
+    /// `language`, `reranking` or `embedding`.
+    pub kind: String,
+    /// The setting it comes from, e.g. `languageModel`.
+    pub setting: String,
+    /// The model ID as configured.
+    pub model: String,
+    /// Requirement rows, then the live call.
+    pub rows: Vec<CheckRow>,
+}
+
+/// What `check` resolved and found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
     /// Region.
     pub region: String,
     /// Runtime endpoint.
     pub endpoint: String,
+    /// Control-plane endpoint.
+    pub control_plane_endpoint: String,
     /// Auth description, masked.
     pub auth: String,
-    /// Tested model.
-    pub language_model: String,
-    /// Configured re-ranking model.
-    pub reranking_model: Option<String>,
-    /// The test answer.
-    pub reply: String,
-    /// Upstream facts.
-    pub metadata: ResponseMetadata,
+    /// One entry per configured model.
+    pub models: Vec<ModelCheck>,
     /// Notices.
     pub warnings: Vec<Warning>,
 }

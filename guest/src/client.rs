@@ -1,7 +1,7 @@
 //! The life of one call: resolve the model, build the body, sign, send (with retries), map.
 //!
 //! This is the only module that sequences the others; each step lives in its own module
-//! (`settings`, `model_id`, `converse`, `auth`, `errors`, `retry`, `stream`, `rerank`), and the
+//! (`settings`, `model_id`, `converse`, `auth`, `errors`, `retry`, `stream`, `rerank`, `check`), and the
 //! network is behind [`Transport`], so everything here runs natively against a mock transport.
 
 use std::time::{Duration, SystemTime};
@@ -234,28 +234,9 @@ impl Client {
         })
     }
 
-    /// Tests the configuration: one minimal Converse call to the language model.
+    /// Answers the setup checklist for every configured model (see `check`).
     pub fn check(&self, transport: &dyn Transport) -> Result<CheckReport> {
-        let model = self.language_model(None)?;
-        let request = GenerateRequest {
-            messages: vec![Message {
-                role: Role::User,
-                content: vec![ContentPart::Text("Reply with exactly OK.".into())],
-            }],
-            settings: InferenceSettings { max_tokens: Some(16), ..Default::default() },
-            ..Default::default()
-        };
-        let answer = self.generate(transport, request)?;
-        Ok(CheckReport {
-            region: self.settings.region.clone(),
-            endpoint: self.settings.runtime_endpoint().to_string(),
-            auth: self.settings.auth_summary(),
-            language_model: model.as_str().to_string(),
-            reranking_model: self.settings.reranking_model.as_ref().map(|m| m.as_str().to_string()),
-            reply: answer.text,
-            metadata: answer.metadata,
-            warnings: answer.warnings,
-        })
+        crate::check::run(self, transport)
     }
 
     /// Runs `call` for `model`; with `inferenceProfile: "auto"`, a model that needs an inference

@@ -32,6 +32,14 @@ pub enum Operation {
     Embed,
     /// POST /model/{id}/count-tokens
     CountTokens,
+    /// GET /foundation-models/{modelIdentifier} on the control plane (`check` only).
+    GetFoundationModel,
+    /// GET /foundation-model-availability/{modelId} on the control plane (`check` only).
+    GetFoundationModelAvailability,
+    /// GET /inference-profiles/{inferenceProfileIdentifier} on the control plane (`check` only).
+    GetInferenceProfile,
+    /// GET /inference-profiles on the control plane (`check` only).
+    ListInferenceProfiles,
 }
 
 impl Operation {
@@ -39,6 +47,21 @@ impl Operation {
     pub fn reranks(self) -> bool {
         matches!(self, Operation::Rerank | Operation::RerankInvokeModel)
     }
+
+    /// The IAM action that allows the operation, e.g. `bedrock:GetFoundationModelAvailability`.
+    pub fn iam_action(self) -> &'static str {
+        catalogue::iam_action(self)
+    }
+}
+
+/// Upstream text made safe to show (no tokens, no canonical strings, one line, capped).
+pub fn sanitize_text(text: &str) -> String {
+    sanitize::sanitize(text)
+}
+
+/// The IAM action an AWS `… is not authorized to perform: <action> …` message names.
+pub fn denied_action(message: &str) -> Option<String> {
+    catalogue::iam_denial(message).map(|(action, _)| action)
 }
 
 /// What the mapper needs to know about the failed call to write a precise solution.

@@ -8,7 +8,9 @@
 pub mod api;
 pub mod auth;
 pub mod capabilities;
+pub mod check;
 pub mod client;
+pub mod control_plane;
 pub mod converse;
 pub mod diagnose;
 pub mod embed;
@@ -555,12 +557,35 @@ mod component {
         wit::CheckReport {
             region: c.region,
             endpoint: c.endpoint,
+            control_plane_endpoint: c.control_plane_endpoint,
             auth: c.auth,
-            language_model: c.language_model,
-            reranking_model: c.reranking_model,
-            reply: c.reply,
-            metadata: metadata_out(c.metadata),
+            models: c
+                .models
+                .into_iter()
+                .map(|m| wit::ModelCheck {
+                    kind: m.kind,
+                    setting: m.setting,
+                    model: m.model,
+                    rows: m.rows.into_iter().map(row_out).collect(),
+                })
+                .collect(),
             warnings: c.warnings.into_iter().map(warning_out).collect(),
+        }
+    }
+
+    fn row_out(r: api::CheckRow) -> wit::CheckRow {
+        wit::CheckRow {
+            requirement: r.requirement,
+            status: match r.status {
+                api::CheckStatus::Passed => wit::CheckStatus::Passed,
+                api::CheckStatus::Failed => wit::CheckStatus::Failed,
+                api::CheckStatus::Unknown => wit::CheckStatus::Unknown,
+                api::CheckStatus::Skipped => wit::CheckStatus::Skipped,
+            },
+            evidence: r.evidence,
+            fix: r.fix,
+            request_id: r.request_id,
+            latency_ms: r.latency_ms,
         }
     }
 }

@@ -16,7 +16,7 @@ pub const MANIFEST_VERSION: u64 = 1;
 
 /// The WIT package the component implements (`contract`). Informational for hosts, which check
 /// the component's real exports.
-pub const CONTRACT: &str = "ai-gateway:provider@0.2.0";
+pub const CONTRACT: &str = "ai-gateway:provider@0.3.0";
 
 /// The setting that holds the default model of each kind (`settings.models`). `embeddingModel`
 /// is announced for the embedding operation; the settings do not read it yet.

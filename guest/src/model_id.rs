@@ -203,6 +203,11 @@ pub fn parse_id(id: &str) -> Result<ModelId> {
     Ok(ModelId { id: id.to_string(), kind })
 }
 
+/// Any text as a path label, encoded like [`ModelId::path_label`] (`:` -> `%3A`, `/` -> `%2F`).
+pub fn encode_label(text: &str) -> String {
+    utf8_percent_encode(text, LABEL).to_string()
+}
+
 /// The ARN of a foundation model: `arn:<partition>:bedrock:<region>::foundation-model/<id>`
 /// (the account field is empty). Rerank names its model this way.
 pub fn foundation_model_arn(partition: Partition, region: &str, id: &str) -> String {
@@ -223,7 +228,7 @@ impl ModelId {
     /// The `{modelId}` path label as it goes on the wire: every byte except RFC 3986 unreserved
     /// characters percent-encoded with upper-case hex (`:` -> `%3A`, `/` -> `%2F`).
     pub fn path_label(&self) -> String {
-        utf8_percent_encode(&self.id, LABEL).to_string()
+        encode_label(&self.id)
     }
 
     /// The base model ID behind this ID: the ID itself for a base ID, without the geography

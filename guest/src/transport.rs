@@ -23,7 +23,7 @@ pub enum Scheme {
 /// secret (a bearer API key, the session token, the operator's custom headers).
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// Always `POST` for the operations we call, kept explicit for signing.
+    /// `POST` for the runtime operations, `GET` for the control plane (`check`); signed.
     pub method: &'static str,
     /// Scheme.
     pub scheme: Scheme,

@@ -204,7 +204,7 @@ fn settings_object(u: &mut Unstructured) -> arbitrary::Result<Map<String, Value>
                 "region" => text(u, REGIONS)?,
                 "accessKeyId" => text(u, ACCESS_KEY_IDS)?,
                 "secretAccessKey" | "sessionToken" | "apiKey" => text(u, SECRETS)?,
-                "baseUrl" | "agentRuntimeBaseUrl" => text(u, URLS)?,
+                "baseUrl" | "agentRuntimeBaseUrl" | "controlPlaneBaseUrl" => text(u, URLS)?,
                 "languageModel" | "rerankingModel" | "embeddingModel" => text(u, MODELS)?,
                 "headers" => headers(u)?,
                 "maxAttempts" => number(u)?,

@@ -138,12 +138,20 @@ fn model_setting(ctx: &ErrorContext) -> &'static str {
     match ctx.operation {
         Operation::Rerank | Operation::RerankInvokeModel => "rerankingModel",
         Operation::Embed => "embeddingModel",
-        Operation::Converse | Operation::ConverseStream | Operation::CountTokens => "languageModel",
+        // The control-plane reads of `check` name the model in their own rows; their errors
+        // point at the language model, as the other non-re-ranking, non-embedding calls do.
+        Operation::Converse
+        | Operation::ConverseStream
+        | Operation::CountTokens
+        | Operation::GetFoundationModel
+        | Operation::GetFoundationModelAvailability
+        | Operation::GetInferenceProfile
+        | Operation::ListInferenceProfiles => "languageModel",
     }
 }
 
 /// The IAM action the operation needs.
-fn iam_action(op: Operation) -> &'static str {
+pub(super) fn iam_action(op: Operation) -> &'static str {
     match op {
         Operation::Converse | Operation::RerankInvokeModel | Operation::Embed => {
             "bedrock:InvokeModel"
@@ -151,6 +159,10 @@ fn iam_action(op: Operation) -> &'static str {
         Operation::ConverseStream => "bedrock:InvokeModelWithResponseStream",
         Operation::Rerank => "bedrock:Rerank",
         Operation::CountTokens => "bedrock:CountTokens",
+        Operation::GetFoundationModel => "bedrock:GetFoundationModel",
+        Operation::GetFoundationModelAvailability => "bedrock:GetFoundationModelAvailability",
+        Operation::GetInferenceProfile => "bedrock:GetInferenceProfile",
+        Operation::ListInferenceProfiles => "bedrock:ListInferenceProfiles",
     }
 }
 
@@ -424,7 +436,7 @@ inference profile also on the foundation-model ARNs in its destination regions){
 }
 
 /// `… is not authorized to perform: <action> on resource: <resource> because …`.
-fn iam_denial(raw: &str) -> Option<(String, Option<String>)> {
+pub(super) fn iam_denial(raw: &str) -> Option<(String, Option<String>)> {
     const PERFORM: &str = "is not authorized to perform: ";
     let after = &raw[raw.find(PERFORM)? + PERFORM.len()..];
     let action: String = after.chars().take_while(|c| !c.is_whitespace()).collect();

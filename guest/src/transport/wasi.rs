@@ -231,7 +231,12 @@ fn start(req: &HttpRequest, timeouts: &Timeouts) -> Result<FutureIncomingRespons
         })?;
     }
     let request = OutgoingRequest::new(fields);
-    request.set_method(&Method::Post).map_err(|()| invalid("method"))?;
+    let method = match req.method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        other => Method::Other(other.to_string()),
+    };
+    request.set_method(&method).map_err(|()| invalid("method"))?;
     let scheme = match req.scheme {
         Scheme::Https => WasiScheme::Https,
         Scheme::Http => WasiScheme::Http,
@@ -246,10 +251,18 @@ fn start(req: &HttpRequest, timeouts: &Timeouts) -> Result<FutureIncomingRespons
     let _ = options.set_first_byte_timeout(Some(ms_to_ns(timeouts.first_byte_ms)));
     let _ = options.set_between_bytes_timeout(Some(ms_to_ns(timeouts.between_bytes_ms)));
 
-    let body = request.body().map_err(|()| invalid("body"))?;
+    // A GET carries no body: leaving the body untaken makes the host send none, with no
+    // `transfer-encoding: chunked` that some front ends refuse on a GET.
+    let body = if req.body.is_empty() && req.method == "GET" {
+        None
+    } else {
+        Some(request.body().map_err(|()| invalid("body"))?)
+    };
     let future = outgoing_handler::handle(request, Some(options))
         .map_err(|e| map_error(e, &req.authority, true))?;
-    write_body(body, &req.body)?;
+    if let Some(body) = body {
+        write_body(body, &req.body)?;
+    }
     Ok(future)
 }
 

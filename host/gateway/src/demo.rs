@@ -2,8 +2,9 @@
 //!
 //! Starts the local Bedrock emulator on loopback (it recomputes every SigV4 signature and
 //! validates request shapes like AWS), points the component's `baseUrl` at it, and walks
-//! through what an operator does: check the configuration, chat, stream, re-rank, ask for a
-//! structured answer, embed, and read a mapped error. Every call goes through the sandboxed
+//! through what an operator does: check the configuration (the setup checklist per model, a
+//! passing one and one that names its fix), chat, stream, re-rank, ask for a structured answer,
+//! embed, and read a mapped error. Every call goes through the sandboxed
 //! component in the real host.
 
 use std::io::Write;
@@ -97,11 +98,30 @@ impl Demo<'_> {
     }
 
     async fn check(&mut self) {
-        self.step("1. check: test the configuration with a minimal request");
+        self.step("1. check: the setup checklist for each configured model, then a live call");
         match self.host.check(&self.settings).await {
             Ok(report) => {
-                let text = output::check_text(&Value::Null, &report);
-                self.say(text.trim_end());
+                self.say(output::check_text(&Value::Null, &report, 100).trim_end());
+                if !output::check_passed(&report) {
+                    self.unexpected("check result", "the demo configuration should pass");
+                }
+            }
+            Err(e) => self.unexpected("error", &output::error_text(&e)),
+        }
+        self.say(&format!(
+            "\n> the same check with languageModel {BARE_MODEL} (the bare ID, without a profile)"
+        ));
+        let mut bare: Value = serde_json::from_str(&self.settings).unwrap_or_default();
+        bare["languageModel"] = json!(BARE_MODEL);
+        bare["rerankingModel"] = Value::Null;
+        bare["embeddingModel"] = Value::Null;
+        match self.host.check(&bare.to_string()).await {
+            Ok(report) => {
+                self.say(output::check_text(&Value::Null, &report, 100).trim_end());
+                let on_demand = report.models.first().and_then(|m| m.rows.first());
+                if !on_demand.is_some_and(|r| r.status == CheckStatus::Failed) {
+                    self.unexpected("check result", "the bare ID should fail the on-demand row");
+                }
             }
             Err(e) => self.unexpected("error", &output::error_text(&e)),
         }
@@ -309,6 +329,9 @@ mod tests {
         assert_eq!(status, 0, "{text}");
         for expected in [
             "== 1. check",
+            "Result: passed",
+            "on-demand    FAILED",
+            "fix: Use the inference profile",
             "Hello from the Bedrock emulator",
             "finish: stop",
             "Paris is the capital of France.",

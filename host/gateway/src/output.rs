@@ -5,9 +5,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::types::{
-    CheckReport, ContentPart, CountTokensResponse, EmbedResponse, GenerateResponse, MediaSource,
-    ProviderError, Reasoning, RerankDocument, RerankResponse, StreamPart, ToolCall,
-    ToolResultContent, Usage, Warning, error_kind_name, finish_reason_name,
+    CheckReport, CheckStatus, ContentPart, CountTokensResponse, EmbedResponse, GenerateResponse,
+    MediaSource, ModelCheck, ProviderError, Reasoning, RerankDocument, RerankResponse, StreamPart,
+    ToolCall, ToolResultContent, Usage, Warning, error_kind_name, finish_reason_name,
 };
 
 /// `{"error": {...}}` for `--json` output.
@@ -422,23 +422,46 @@ fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// The `check --json` object.
+/// Whether a check passed: no row of any model failed (unknown and skipped rows do not fail).
+pub fn check_passed(report: &CheckReport) -> bool {
+    report.models.iter().all(model_passed)
+}
+
+fn model_passed(m: &ModelCheck) -> bool {
+    m.rows.iter().all(|r| r.status != CheckStatus::Failed)
+}
+
+/// The `check --json` object (field names documented in README.md and ARCHITECTURE.md).
 pub fn check_json(redacted_settings: &Value, report: &CheckReport) -> Value {
+    let models: Vec<Value> = report
+        .models
+        .iter()
+        .map(|m| {
+            json!({
+                "kind": m.kind,
+                "setting": m.setting,
+                "model": m.model,
+                "ok": model_passed(m),
+                "rows": m.rows.iter().map(|r| json!({
+                    "requirement": r.requirement,
+                    "status": r.status.name(),
+                    "evidence": r.evidence,
+                    "fix": r.fix,
+                    "requestId": r.request_id,
+                    "latencyMs": r.latency_ms,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     json!({
-        "ok": true,
+        "ok": check_passed(report),
         "settings": redacted_settings,
         "report": {
             "region": report.region,
             "endpoint": report.endpoint,
+            "controlPlaneEndpoint": report.control_plane_endpoint,
             "auth": report.auth,
-            "languageModel": report.language_model,
-            "rerankingModel": report.reranking_model,
-            "reply": report.reply,
-            "metadata": {
-                "model": report.metadata.model,
-                "requestId": report.metadata.request_id,
-                "latencyMs": report.metadata.latency_ms,
-            },
+            "models": models,
             "warnings": warnings_json(&report.warnings),
         },
     })
@@ -465,57 +488,128 @@ pub fn check_json_with(
     value
 }
 
-/// The `check` summary for a person.
-pub fn check_text(redacted_settings: &Value, report: &CheckReport) -> String {
-    check_text_with(redacted_settings, report, None, std::time::SystemTime::now())
-}
+/// Column where a row's evidence starts in the table.
+const EVIDENCE_COLUMN: usize = 25;
 
-/// The `check` summary with the credentials the host resolved: their source, the masked
-/// access key ID and when they expire (relative to `now`).
+/// [`check_text`] with the credentials the host resolved: their source, the masked access key
+/// ID and when they expire (relative to `now`), under the endpoints.
 pub fn check_text_with(
     redacted_settings: &Value,
     report: &CheckReport,
+    width: usize,
     credentials: Option<&crate::credentials::Report>,
     now: std::time::SystemTime,
 ) -> String {
-    let settings =
-        serde_json::to_string_pretty(redacted_settings).unwrap_or_else(|_| "{}".to_string());
-    let mut text = String::from("The configuration works.\n");
-    let mut rows = vec![
-        ("region", report.region.clone()),
-        ("endpoint", report.endpoint.clone()),
-        ("authentication", report.auth.clone()),
-        ("language model", report.language_model.clone()),
-        (
-            "re-ranking model",
-            report.reranking_model.clone().unwrap_or_else(|| "(not configured)".into()),
-        ),
-        ("test reply", format!("{:?}", report.reply)),
-        ("answered by", report.metadata.model.clone()),
-        ("request id", report.metadata.request_id.clone().unwrap_or_else(|| "-".into())),
-    ];
-    if let Some(c) = credentials {
-        let expires = match c.expiry {
-            None => "never (long-term keys)".to_string(),
-            Some(at) => {
-                let left = at.duration_since(now).map_or(0, |d| d.as_secs());
-                format!("{} (in {} min)", crate::credentials::iso8601(at), left / 60)
-            }
-        };
-        rows.insert(3, ("credentials", c.source.clone()));
-        rows.insert(4, ("access key", c.access_key_id.clone()));
-        rows.insert(5, ("expires", expires));
+    let text = check_text(redacted_settings, report, width);
+    let Some(c) = credentials else { return text };
+    let expires = match c.expiry {
+        None => "never (long-term keys)".to_string(),
+        Some(at) => {
+            let left = at.duration_since(now).map_or(0, |d| d.as_secs());
+            format!("{} (in {} min)", crate::credentials::iso8601(at), left / 60)
+        }
+    };
+    let rows = format!(
+        "  credentials:    {}\n  access key:     {}\n  expires:        {expires}\n",
+        c.source, c.access_key_id
+    );
+    // After the header's endpoint lines, before the first model.
+    match text.find("\n\n") {
+        Some(at) => format!("{}\n{rows}{}", &text[..at], &text[at + 1..]),
+        None => text + &rows,
     }
-    for (label, value) in rows {
-        text += &format!("  {:<17} {value}\n", format!("{label}:"));
+}
+
+/// The check as a table for a person, wrapped to `width` columns: one block per model, one
+/// line (plus wrapped evidence and fix) per requirement, then the verdict.
+pub fn check_text(redacted_settings: &Value, report: &CheckReport, width: usize) -> String {
+    let mut text = format!("Bedrock setup check in {} ({})\n", report.region, report.auth);
+    text += &format!("  runtime:        {}\n", report.endpoint);
+    text += &format!("  control plane:  {}\n", report.control_plane_endpoint);
+    let indent = " ".repeat(EVIDENCE_COLUMN);
+    let room = width.saturating_sub(EVIDENCE_COLUMN).max(20);
+    for m in &report.models {
+        text += &format!("\n{} model  {}  ({})\n", kind_label(&m.kind), m.model, m.setting);
+        text += &format!("  {:<11}  {:<8}  {}\n", "requirement", "status", "evidence / fix");
+        for r in &m.rows {
+            let status = match r.status {
+                CheckStatus::Failed => "FAILED",
+                other => other.name(),
+            };
+            let mut lines = wrap(&r.evidence, room);
+            if let Some(fix) = &r.fix {
+                let label = if r.status == CheckStatus::Failed { "fix" } else { "how to find out" };
+                lines.extend(wrap(&format!("{label}: {fix}"), room));
+            }
+            let mut lines = lines.into_iter();
+            let first = lines.next().unwrap_or_default();
+            text += &format!("  {:<11}  {:<8}  {first}\n", r.requirement, status);
+            for line in lines {
+                text += &format!("{indent}{line}\n");
+            }
+        }
     }
     for w in &report.warnings {
-        text += &format!("  warning: {} ({})\n", w.message, w.code);
+        let lines = wrap(&format!("warning: {} ({})", w.message, w.code), width.max(40));
+        text += &format!("\n{}\n", lines.join("\n"));
     }
+    let count = |status: CheckStatus| {
+        report.models.iter().flat_map(|m| &m.rows).filter(|r| r.status == status).count()
+    };
+    let (failed, unknown) = (count(CheckStatus::Failed), count(CheckStatus::Unknown));
+    let failing = report.models.iter().filter(|m| !model_passed(m)).count();
+    let total = report.models.len();
+    let unknown_note = match unknown {
+        0 => String::new(),
+        1 => "; 1 row is unknown, which does not fail the check".to_string(),
+        n => format!("; {n} rows are unknown, which does not fail the check"),
+    };
+    let verdict = if failed == 0 {
+        format!(
+            "Result: passed: no requirement failed for the {total} configured model(s){unknown_note}."
+        )
+    } else {
+        format!(
+            "Result: FAILED: {failed} row(s) failed for {failing} of {total} configured model(s){unknown_note}. \
+             Apply the fixes above and run check again."
+        )
+    };
+    text += &format!("\n{}\n", wrap(&verdict, width.max(40)).join("\n"));
     if !redacted_settings.is_null() {
-        text += &format!("settings (secrets masked):\n{settings}\n");
+        let settings =
+            serde_json::to_string_pretty(redacted_settings).unwrap_or_else(|_| "{}".to_string());
+        text += &format!("\nsettings (secrets masked):\n{settings}\n");
     }
     text
+}
+
+/// `language` -> `language`, `reranking` -> `re-ranking`: the words the settings page uses.
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "reranking" => "re-ranking",
+        other => other,
+    }
+}
+
+/// Word-wraps `text` onto lines of at most `width` characters (a longer word gets a line of
+/// its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -846,56 +940,143 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= 50), "{table}");
     }
 
-    #[test]
-    fn check_shapes() {
-        let report = CheckReport {
+    fn check_report(status: CheckStatus) -> CheckReport {
+        let row = |requirement: &str, status: CheckStatus, fix: Option<&str>| CheckRow {
+            requirement: requirement.into(),
+            status,
+            evidence: format!("{requirement} evidence"),
+            fix: fix.map(str::to_string),
+            request_id: Some("rid".into()),
+            latency_ms: (requirement == "live-call").then_some(12),
+        };
+        CheckReport {
             region: "us-east-1".into(),
             endpoint: "https://bedrock-runtime.us-east-1.amazonaws.com".into(),
-            auth: "SigV4 with AKIA...MPLE".into(),
-            language_model: "amazon.nova-lite-v1:0".into(),
-            reranking_model: None,
-            reply: "OK".into(),
-            metadata: metadata(),
+            control_plane_endpoint: "https://bedrock.us-east-1.amazonaws.com".into(),
+            auth: "SigV4, access key AKID…MPLE, no session token".into(),
+            models: vec![ModelCheck {
+                kind: "language".into(),
+                setting: "languageModel".into(),
+                model: "anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
+                rows: vec![
+                    row(
+                        "on-demand",
+                        status,
+                        Some(
+                            "Use the inference profile `us.anthropic.claude-sonnet-4-5-20250929-v1:0` instead: set languageModel to `amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0`.",
+                        ),
+                    ),
+                    row("region", CheckStatus::Passed, None),
+                    row(
+                        "access",
+                        CheckStatus::Unknown,
+                        Some("Allow `bedrock:GetFoundationModelAvailability`."),
+                    ),
+                    row("lifecycle", CheckStatus::Skipped, None),
+                    row("live-call", CheckStatus::Passed, None),
+                ],
+            }],
             warnings: vec![],
-        };
-        let settings = json!({"region": "us-east-1", "secretAccessKey": "**** (40 chars)"});
-        assert_eq!(
-            check_json(&settings, &report),
-            json!({"ok": true, "settings": settings, "report": {
-                "region": "us-east-1", "endpoint": "https://bedrock-runtime.us-east-1.amazonaws.com",
-                "auth": "SigV4 with AKIA...MPLE", "languageModel": "amazon.nova-lite-v1:0",
-                "rerankingModel": null, "reply": "OK",
-                "metadata": {"model": "amazon.nova-lite-v1:0", "requestId": "rid", "latencyMs": 12},
-                "warnings": [],
-            }})
-        );
-        let text = check_text(&settings, &report);
-        for fact in [
-            "region:           us-east-1",
-            "test reply:       \"OK\"",
-            "request id:       rid",
-            "(not configured)",
-            "**** (40 chars)",
-        ] {
-            assert!(text.contains(fact), "{fact} missing in {text}");
         }
-        assert!(!text.contains("credentials:"), "{text}");
+    }
 
-        // Resolved credentials: their source, the masked key and the expiry.
+    #[test]
+    fn check_json_shape() {
+        let settings = json!({"region": "us-east-1", "secretAccessKey": "**** (40 chars)"});
+        let report = check_report(CheckStatus::Failed);
+        let value = check_json(&settings, &report);
+        assert_eq!(value["ok"], false);
+        assert_eq!(value["settings"], settings);
+        let r = &value["report"];
+        assert_eq!(r["controlPlaneEndpoint"], "https://bedrock.us-east-1.amazonaws.com");
+        assert_eq!(r["models"][0]["ok"], false);
+        assert_eq!(
+            r["models"][0]["rows"][0],
+            json!({
+                "requirement": "on-demand", "status": "failed", "evidence": "on-demand evidence",
+                "fix": "Use the inference profile `us.anthropic.claude-sonnet-4-5-20250929-v1:0` instead: set languageModel to `amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0`.",
+                "requestId": "rid", "latencyMs": null,
+            })
+        );
+        assert_eq!(r["models"][0]["rows"][4]["latencyMs"], 12);
+        let keys: Vec<&String> = r.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["auth", "controlPlaneEndpoint", "endpoint", "models", "region", "warnings"]
+        );
+        // Unknown and skipped rows do not fail the check.
+        assert_eq!(check_json(&settings, &check_report(CheckStatus::Passed))["ok"], true);
+    }
+
+    #[test]
+    fn check_table_wraps_and_gives_the_verdict() {
+        let settings = json!({"region": "us-east-1"});
+        let text = check_text(&settings, &check_report(CheckStatus::Failed), 72);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines.contains(
+                &"language model  anthropic.claude-sonnet-4-5-20250929-v1:0  (languageModel)"
+            ),
+            "{text}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("  on-demand    FAILED    on-demand evidence")),
+            "{text}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("                         fix: Use the inference profile")),
+            "{text}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("  access       unknown   access evidence")),
+            "{text}"
+        );
+        assert!(text.contains("how to find out: Allow"), "{text}");
+        // Only a word longer than the room for it sticks out.
+        let wrapped = lines.iter().filter(|l| l.starts_with(&" ".repeat(EVIDENCE_COLUMN)));
+        assert!(wrapped.clone().count() >= 4, "{text}");
+        assert!(
+            wrapped.clone().all(|l| l.chars().count() <= 72 || !l.trim().contains(' ')),
+            "{text}"
+        );
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(
+                "Result: FAILED: 1 row(s) failed for 1 of 1 configured model(s); 1 row is unknown"
+            ),
+            "{text}"
+        );
+        let text = check_text(&Value::Null, &check_report(CheckStatus::Passed), 100);
+        assert!(text.contains("Result: passed"), "{text}");
+        assert!(!text.contains("settings (secrets masked)"));
+        assert!(!text.contains("credentials:"), "{text}");
+    }
+
+    #[test]
+    fn check_shows_the_resolved_credentials() {
+        let settings = json!({"region": "us-east-1"});
+        let report = check_report(CheckStatus::Passed);
         let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_752_524_059);
         let resolved = crate::credentials::Report {
             source: "profile dev (SSO)".into(),
             access_key_id: "ASIA...WXYZ".into(),
             expiry: Some(now + std::time::Duration::from_secs(3600)),
         };
-        let text = check_text_with(&settings, &report, Some(&resolved), now);
+        let text = check_text_with(&settings, &report, 100, Some(&resolved), now);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |needle: &str| lines.iter().position(|l| l.starts_with(needle));
         for fact in [
-            "credentials:      profile dev (SSO)",
-            "access key:       ASIA...WXYZ",
-            "expires:          2025-07-14T21:14:19Z (in 60 min)",
+            "  credentials:    profile dev (SSO)",
+            "  access key:     ASIA...WXYZ",
+            "  expires:        2025-07-14T21:14:19Z (in 60 min)",
         ] {
-            assert!(text.contains(fact), "{fact} missing in {text}");
+            assert!(at(fact).is_some(), "{fact} missing in {text}");
         }
+        // Under the endpoints, before the first model's block.
+        assert!(at("  control plane:") < at("  credentials:"), "{text}");
+        assert!(at("  expires:") < at("language model"), "{text}");
         let value = check_json_with(&settings, &report, Some(&resolved));
         assert_eq!(
             value["credentials"],
@@ -903,7 +1084,18 @@ mod tests {
                    "expires": "2025-07-14T21:14:19Z"})
         );
         let long_term = crate::credentials::Report { expiry: None, ..resolved };
-        let text = check_text_with(&settings, &report, Some(&long_term), now);
-        assert!(text.contains("expires:          never (long-term keys)"), "{text}");
+        let text = check_text_with(&settings, &report, 100, Some(&long_term), now);
+        assert!(text.contains("  expires:        never (long-term keys)"), "{text}");
+        assert_eq!(
+            check_text_with(&settings, &report, 100, None, now),
+            check_text(&settings, &report, 100)
+        );
+    }
+
+    #[test]
+    fn wrapping_keeps_words_whole() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("", 6), [""]);
+        assert_eq!(wrap("averyveryverylongword x", 6), ["averyveryverylongword", "x"]);
     }
 }

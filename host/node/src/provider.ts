@@ -38,7 +38,11 @@ export interface Provider {
   stream(request: GenerateRequest, options?: CallOptions): ChatStream;
   /** Orders documents by relevance to a query. */
   rerank(request: RerankRequest, options?: CallOptions): Promise<RerankResponse>;
-  /** Tests the configuration with a minimal request to the language model. */
+  /**
+   * Answers the setup checklist for every configured model (`on-demand`, `region`, `access`,
+   * `lifecycle` rows, each `passed`, `failed` with its fix, `unknown` or `skipped`), then makes
+   * one live call per model (the `live-call` row). A failed requirement is a row, not an error.
+   */
   check(options?: CallOptions): Promise<CheckReport>;
   /** The settings' JSON Schema (labels, examples, which fields are secret). */
   settingsSchema(): Promise<{ [key: string]: JsonValue }>;

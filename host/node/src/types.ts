@@ -39,6 +39,9 @@ export type RerankRequest = Plain<Wit.RerankRequest>;
 export type RerankResponse = Plain<Wit.RerankResponse>;
 export type RerankResult = Plain<Wit.RerankResult>;
 export type CheckReport = Plain<Wit.CheckReport>;
+export type ModelCheck = Plain<Wit.ModelCheck>;
+export type CheckRow = Plain<Wit.CheckRow>;
+export type CheckStatus = Wit.CheckStatus;
 
 /** A JSON value, as settings and schemas are. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

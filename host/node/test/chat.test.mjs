@@ -69,13 +69,35 @@ test('an API key is sent as a bearer token', async () => {
   assert.equal(last.headers['x-amz-date'], undefined);
 });
 
-test('check reports what was resolved', async () => {
+test('check answers the setup checklist for every configured model', async () => {
   const report = await open(settingsFor(emu)).check();
   assert.equal(report.region, 'us-east-1');
   assert.equal(report.endpoint, emu.baseUrl);
-  assert.equal(report.languageModel, 'us.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  assert.equal(report.controlPlaneEndpoint, emu.baseUrl);
   assert.ok(report.auth.includes('AKID') && !report.auth.includes('EXAMPLEKEY'), report.auth);
-  assert.ok(report.reply.length > 0);
+  assert.deepEqual(report.models.map((m) => [m.kind, m.setting, m.model]), [
+    ['language', 'languageModel', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    ['reranking', 'rerankingModel', 'cohere.rerank-v3-5:0'],
+  ]);
+  for (const m of report.models) {
+    assert.deepEqual(m.rows.map((r) => [r.requirement, r.status]), [
+      ['on-demand', 'passed'], ['region', 'passed'], ['access', 'passed'], ['lifecycle', 'passed'], ['live-call', 'passed'],
+    ]);
+    const live = m.rows[4];
+    assert.equal(typeof live.latencyMs, 'number');
+    assert.equal(typeof live.requestId, 'string');
+  }
+  assert.ok(report.models[0].rows[4].evidence.startsWith('Converse answered'), report.models[0].rows[4].evidence);
+});
+
+test('check names the fix for a bare profile-only model as a failed row', async () => {
+  const settings = settingsFor(emu, { languageModel: 'amazon-bedrock|anthropic.claude-sonnet-4-5-20250929-v1:0', rerankingModel: null });
+  const report = await open(settings).check();
+  const [onDemand] = report.models[0].rows;
+  assert.equal(onDemand.requirement, 'on-demand');
+  assert.equal(onDemand.status, 'failed');
+  assert.ok(onDemand.fix.includes('amazon-bedrock|us.anthropic.claude-sonnet-4-5-20250929-v1:0'), onDemand.fix);
+  assert.equal(report.models[0].rows[4].status, 'failed');
 });
 
 test('inference settings reach Bedrock', async () => {

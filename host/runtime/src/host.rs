@@ -262,7 +262,8 @@ impl Host {
         call.settle(outcome)
     }
 
-    /// Tests the configuration with a minimal request.
+    /// Answers the setup checklist for every configured model (rows with their fixes), then
+    /// makes one live call per model.
     pub async fn check(&self, settings_json: &str) -> Result<CheckReport, ProviderError> {
         let (mut call, client) = self.open(settings_json).await?;
         let guest = call.provider.ai_gateway_provider_provider().client();

@@ -295,7 +295,7 @@ pub(crate) mod tests {
     pub(crate) const EXAMPLE: &str = r#"{
         "manifestVersion": 1,
         "provider": "example",
-        "contract": "ai-gateway:provider@0.2.0",
+        "contract": "ai-gateway:provider@0.3.0",
         "settings": {"secrets": ["token"], "masked": ["account"],
                      "models": {"language": "model"}, "modelPrefix": "example|"},
         "outbound": {

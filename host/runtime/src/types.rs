@@ -8,14 +8,14 @@
 // Listed rather than glob-imported: the generated module also holds linker plumbing
 // (a `Host` trait, `add_to_linker`) that is not part of this API.
 pub use crate::bindings::ai_gateway::provider::types::{
-    CachePoint, CheckReport, CitedText, ContentPart, CountTokensResponse, Document, Effort,
-    EmbedInput, EmbedInputType, EmbedRequest, EmbedResponse, EmbedUsage, Embedding, EmbeddingType,
-    ErrorKind, Finish, FinishReason, GenerateRequest, GenerateResponse, Guardrail, Image,
-    InferenceSettings, JsonSchemaFormat, MediaSource, Message, ProviderError, Reasoning,
-    ReasoningDelta, ReasoningText, RerankDocument, RerankRequest, RerankResponse, RerankResult,
-    ResponseFormat, ResponseMetadata, Role, S3Location, StreamPart, TextDelta, ToolCall,
-    ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition, ToolResult, ToolResultContent,
-    Truncation, Usage, Warning,
+    CachePoint, CheckReport, CheckRow, CheckStatus, CitedText, ContentPart, CountTokensResponse,
+    Document, Effort, EmbedInput, EmbedInputType, EmbedRequest, EmbedResponse, EmbedUsage,
+    Embedding, EmbeddingType, ErrorKind, Finish, FinishReason, GenerateRequest, GenerateResponse,
+    Guardrail, Image, InferenceSettings, JsonSchemaFormat, MediaSource, Message, ModelCheck,
+    ProviderError, Reasoning, ReasoningDelta, ReasoningText, RerankDocument, RerankRequest,
+    RerankResponse, RerankResult, ResponseFormat, ResponseMetadata, Role, S3Location, StreamPart,
+    TextDelta, ToolCall, ToolCallDelta, ToolCallStart, ToolChoice, ToolDefinition, ToolResult,
+    ToolResultContent, Truncation, Usage, Warning,
 };
 
 /// Declares the WIT name of every case of a generated enum, once: `name()`, `from_name()`
@@ -60,6 +60,13 @@ wit_names!(ErrorKind {
     DeniedByHost => "denied-by-host",
     InvalidResponse => "invalid-response",
     Unsupported => "unsupported",
+});
+
+wit_names!(CheckStatus {
+    Passed => "passed",
+    Failed => "failed",
+    Unknown => "unknown",
+    Skipped => "skipped",
 });
 
 wit_names!(FinishReason {
@@ -241,6 +248,8 @@ mod tests {
         assert_eq!(reasons, wit_enum("finish-reason"));
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
         assert_eq!(roles, wit_enum("role"));
+        let statuses: Vec<&str> = CheckStatus::ALL.iter().map(|s| s.name()).collect();
+        assert_eq!(statuses, wit_enum("check-status"));
         for kind in ErrorKind::ALL {
             assert_eq!(ErrorKind::from_name(kind.name()), Some(*kind));
         }

@@ -6,9 +6,14 @@
 //! spec ([`Fault`]). Answers are deterministic; streams are real event-stream frames
 //! ([`eventstream`]) flushed one by one.
 //!
+//! The control plane (`bedrock.<region>.<suffix>`: GetFoundationModel,
+//! GetFoundationModelAvailability, GetInferenceProfile, ListInferenceProfiles) is served too, for
+//! `check`; see [`control_plane`].
+//!
 //! Test-only headers (unsigned, as a gateway adds custom headers after signing):
-//! `x-emulator-fault: <fault name>`, `x-emulator-scenario: <scenario>` (see
-//! [`fixtures::SCENARIOS`]), `x-emulator-frame-delay-ms: <n>`, `x-emulator-latency-ms: <n>`
+//! `x-emulator-fault: <fault name>`, `x-emulator-scenario: <scenario>` (a fixture answer, see
+//! [`fixtures::SCENARIOS`], or an account state for the checklist, see [`Scenario`]),
+//! `x-emulator-frame-delay-ms: <n>`, `x-emulator-latency-ms: <n>`
 //! (a pause before answering, so overlapping requests can be observed with
 //! [`Emulator::peak_in_flight`]). A model ID `emulator.fault-<name>` selects a fault too.
 //!
@@ -28,6 +33,7 @@ use tokio::task::JoinHandle;
 mod answer;
 mod auth;
 pub mod clock;
+pub mod control_plane;
 mod embed;
 mod errors;
 pub mod eventstream;
@@ -41,6 +47,7 @@ pub mod sigv4;
 mod stream;
 mod validate;
 
+pub use control_plane::Scenario;
 pub use faults::{Fault, Namespace, StreamFault};
 
 /// The float vector the emulator answers for an embedding input (a text, or an image's data

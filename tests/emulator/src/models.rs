@@ -212,6 +212,95 @@ pub(crate) fn base_model(id: &str) -> Option<&'static ModelInfo> {
     CATALOGUE.iter().find(|m| m.id == id)
 }
 
+/// The model's name as the control plane shows it (`modelName`, at most 20 characters).
+pub(crate) fn display_name(id: &str) -> &'static str {
+    match id {
+        "anthropic.claude-3-haiku-20240307-v1:0" => "Claude 3 Haiku",
+        "anthropic.claude-3-5-sonnet-20240620-v1:0" => "Claude 3.5 Sonnet",
+        "anthropic.claude-3-5-sonnet-20241022-v2:0" => "Claude 3.5 Sonnet v2",
+        "anthropic.claude-3-7-sonnet-20250219-v1:0" => "Claude 3.7 Sonnet",
+        "anthropic.claude-sonnet-4-20250514-v1:0" => "Claude Sonnet 4",
+        "anthropic.claude-opus-4-20250514-v1:0" => "Claude Opus 4",
+        "anthropic.claude-opus-4-1-20250805-v1:0" => "Claude Opus 4.1",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0" => "Claude Sonnet 4.5",
+        "anthropic.claude-haiku-4-5-20251001-v1:0" => "Claude Haiku 4.5",
+        "anthropic.claude-opus-4-5-20251101-v1:0" => "Claude Opus 4.5",
+        "anthropic.claude-sonnet-4-6" => "Claude Sonnet 4.6",
+        "anthropic.claude-opus-4-6-v1" => "Claude Opus 4.6",
+        "amazon.nova-micro-v1:0" => "Nova Micro",
+        "amazon.nova-lite-v1:0" => "Nova Lite",
+        "amazon.nova-pro-v1:0" => "Nova Pro",
+        "meta.llama3-8b-instruct-v1:0" => "Llama 3 8B Instruct",
+        "cohere.rerank-v3-5:0" => "Rerank 3.5",
+        "amazon.rerank-v1:0" => "Rerank 1.0",
+        "amazon.titan-embed-text-v2:0" => "Titan Text Embed V2",
+        "cohere.embed-english-v3" => "Embed English",
+        "cohere.embed-multilingual-v3" => "Embed Multilingual",
+        "cohere.embed-v4:0" => "Embed v4",
+        _ => "Model",
+    }
+}
+
+/// The model provider's name as the control plane shows it (`providerName`).
+pub(crate) fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Anthropic => "Anthropic",
+        Provider::Amazon => "Amazon",
+        Provider::Meta => "Meta",
+        Provider::Cohere => "Cohere",
+    }
+}
+
+/// Models whose lifecycle status is LEGACY (Claude 3.5 Sonnet v1 is, on Bedrock).
+const LEGACY: &[&str] = &["anthropic.claude-3-5-sonnet-20240620-v1:0"];
+
+/// Whether the model is legacy.
+pub(crate) fn is_legacy(id: &str) -> bool {
+    LEGACY.contains(&id)
+}
+
+/// The system-defined inference profiles a caller in `region` can use: `(profile ID, geo,
+/// model)`, in catalogue order, each model's geographies in table order and `global` last.
+pub(crate) fn system_profiles(region: &str) -> Vec<(String, &'static str, &'static ModelInfo)> {
+    let mut out = Vec::new();
+    for info in CATALOGUE.iter().filter(|m| m.has_profiles) {
+        for geo in GEOS.iter().map(|(g, _)| *g).chain(["global"]) {
+            if geo_serves(geo, region) == Some(true) {
+                out.push((format!("{geo}.{}", info.id), geo, info));
+            }
+        }
+    }
+    out
+}
+
+/// The system-defined profile `id` (`<geo>.<base>`) as seen from `region`, if it exists there.
+pub(crate) fn system_profile(id: &str, region: &str) -> Option<(&'static str, &'static ModelInfo)> {
+    let (geo, base) = split_geo(id)?;
+    let info = base_model(base).filter(|m| m.has_profiles)?;
+    if geo_serves(geo, region) != Some(true) {
+        return None;
+    }
+    let geo = GEOS.iter().map(|(g, _)| *g).chain(["global"]).find(|g| *g == geo)?;
+    Some((geo, info))
+}
+
+/// The destination regions of a `geo` profile used from `region`. UNCERTAIN for `global`: it
+/// routes to any commercial region; this lists the caller's geography and then an ARN region of
+/// "" for "anywhere", which is what a recorded answer is believed to show.
+pub(crate) fn destination_regions(geo: &str, region: &str) -> Vec<&'static str> {
+    let regions_of = |g: &str| GEOS.iter().find(|(name, _)| *name == g).map(|(_, r)| r.to_vec());
+    if geo == "global" {
+        let own = GEOS
+            .iter()
+            .filter(|(name, _)| !["jp", "au"].contains(name))
+            .find(|(_, regions)| regions.contains(&region))
+            .map(|(_, r)| r.to_vec())
+            .unwrap_or_default();
+        return own.into_iter().chain([""]).collect();
+    }
+    regions_of(geo).unwrap_or_default()
+}
+
 /// The model used for `emulator.fault-*` IDs and application inference profiles.
 pub(crate) fn generic_model() -> &'static ModelInfo {
     CATALOGUE.iter().find(|m| m.id == "amazon.nova-lite-v1:0").unwrap_or(&CATALOGUE[0])
@@ -314,6 +403,13 @@ pub(crate) fn resolve(model_id: &str, region: &str) -> Result<Resolved, ApiError
         return Err(on_demand_error(model_id));
     }
     Ok(Resolved::Model(info))
+}
+
+/// Whether a decoded model ID names an inference profile (system-defined or application).
+pub(crate) fn names_profile(model_id: &str) -> bool {
+    split_geo(model_id).is_some()
+        || model_id.contains(":inference-profile/")
+        || model_id.contains(":application-inference-profile/")
 }
 
 fn split_geo(model_id: &str) -> Option<(&str, &str)> {

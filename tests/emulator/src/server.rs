@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::answer::{self, Answer, PromptCache};
 use crate::auth::{self, Principal};
+use crate::control_plane::{self, Scenario};
 use crate::embed;
 use crate::errors::ApiError;
 use crate::faults::Fault;
@@ -294,10 +295,14 @@ enum Op {
 enum Route {
     Model { label: String, op: Op },
     Rerank,
+    Control(control_plane::Op),
     Unknown,
 }
 
 fn route_of(method: &str, path: &str) -> Route {
+    if method == "GET" {
+        return control_plane::route(method, path).map_or(Route::Unknown, Route::Control);
+    }
     if method != "POST" {
         return Route::Unknown;
     }
@@ -323,6 +328,8 @@ fn route_of(method: &str, path: &str) -> Route {
 enum HostService {
     Runtime,
     AgentRuntime,
+    /// The control plane (`bedrock.<region>…`).
+    ControlPlane,
     /// Loopback or any other name: every route is served.
     Any,
 }
@@ -338,6 +345,7 @@ fn host_service(host: Option<&str>) -> (HostService, Option<String>) {
     let service = match labels.first() {
         Some(&"bedrock-runtime" | &"bedrock-runtime-fips") => HostService::Runtime,
         Some(&"bedrock-agent-runtime" | &"bedrock-agent-runtime-fips") => HostService::AgentRuntime,
+        Some(&"bedrock" | &"bedrock-fips") => HostService::ControlPlane,
         _ => return (HostService::Any, None),
     };
     (service, labels.get(1).filter(|_| labels.len() > 2).map(|r| r.to_string()))
@@ -353,8 +361,9 @@ async fn dispatch(
     let misrouted = matches!(
         (&route, service),
         (Route::Unknown, _)
-            | (Route::Rerank, HostService::Runtime)
-            | (Route::Model { .. }, HostService::AgentRuntime)
+            | (Route::Rerank, HostService::Runtime | HostService::ControlPlane)
+            | (Route::Model { .. }, HostService::AgentRuntime | HostService::ControlPlane)
+            | (Route::Control(_), HostService::Runtime | HostService::AgentRuntime)
     );
     if misrouted {
         return (Reply::fault(Fault::UnknownOperation), None, Vec::new());
@@ -417,20 +426,37 @@ fn try_authenticated(
     };
     let scenario = match ctx.header("x-emulator-scenario").map(str::trim) {
         None | Some("") => None,
-        Some(name) if fixtures::SCENARIOS.contains(&name) => Some(name),
+        Some(name)
+            if fixtures::SCENARIOS.contains(&name) || Scenario::from_name(name).is_some() =>
+        {
+            Some(name)
+        }
         Some(name) => {
+            let accounts = Scenario::ALL.map(Scenario::name);
             return Err(ApiError::validation(format!(
-                "Unknown emulator scenario '{name}' in x-emulator-scenario. Known scenarios: {}.",
-                fixtures::SCENARIOS.join(", ")
+                "Unknown emulator scenario '{name}' in x-emulator-scenario. Known scenarios: {}, {}.",
+                fixtures::SCENARIOS.join(", "),
+                accounts.join(", ")
             )));
         }
     };
+    let account = scenario.and_then(Scenario::from_name);
     let region = principal.region();
     match route {
-        Route::Model { label, op } => {
-            model_route(state, ctx, label, *op, region, header_fault, scenario, delay, request_id)
-        }
-        Route::Rerank => rerank_route(ctx, region, header_fault),
+        Route::Model { label, op } => model_route(
+            state,
+            ctx,
+            label,
+            *op,
+            region,
+            header_fault,
+            (scenario, account),
+            delay,
+            request_id,
+        ),
+        Route::Rerank => rerank_route(ctx, region, header_fault, account),
+        Route::Control(op) => control_plane::handle(op, &ctx.raw_query, &ctx.body, region, account)
+            .map(|answer| Reply::json(answer.to_string())),
         Route::Unknown => Ok(Reply::fault(Fault::UnknownOperation)),
     }
 }
@@ -474,7 +500,7 @@ fn model_route(
     op: Op,
     region: &str,
     header_fault: Option<Fault>,
-    scenario: Option<&str>,
+    (scenario, account): (Option<&str>, Option<Scenario>),
     delay: Duration,
     request_id: &str,
 ) -> Result<Reply, ApiError> {
@@ -503,6 +529,11 @@ fn model_route(
         Resolved::Model(m) => m,
         Resolved::Fault(_) => models::generic_model(),
     };
+    if let Some(refusal) =
+        account.and_then(|a| a.runtime_refusal(models::names_profile(&model_id), false))
+    {
+        return Err(refusal);
+    }
     require_json(ctx)?;
 
     if op == Op::CountTokens {
@@ -585,9 +616,17 @@ fn stream_reply(chunks: Vec<Chunk>, delay: Duration) -> Reply {
     }
 }
 
-fn rerank_route(ctx: &Ctx, region: &str, header_fault: Option<Fault>) -> Result<Reply, ApiError> {
+fn rerank_route(
+    ctx: &Ctx,
+    region: &str,
+    header_fault: Option<Fault>,
+    account: Option<Scenario>,
+) -> Result<Reply, ApiError> {
     if let Some(fault) = header_fault {
         return Err(stream_only(fault));
+    }
+    if let Some(refusal) = account.and_then(|a| a.runtime_refusal(false, true)) {
+        return Err(refusal);
     }
     require_json(ctx)?;
     let body = parse_json(&ctx.body)?;
@@ -610,6 +649,7 @@ mod tests {
         );
         assert_eq!(route_of("POST", "/model/arn:aws:x/y/converse"), Route::Unknown);
         assert_eq!(route_of("GET", "/model/a/converse"), Route::Unknown);
+        assert!(matches!(route_of("GET", "/inference-profiles"), Route::Control(_)));
         assert_eq!(
             route_of("POST", "/model/a/count-tokens"),
             Route::Model { label: "a".into(), op: Op::CountTokens }
@@ -630,5 +670,9 @@ mod tests {
             (HostService::AgentRuntime, Some("us-west-2".into()))
         );
         assert_eq!(host_service(Some("127.0.0.1:8080")), (HostService::Any, None));
+        assert_eq!(
+            host_service(Some("bedrock.us-east-1.amazonaws.com")),
+            (HostService::ControlPlane, Some("us-east-1".into()))
+        );
     }
 }

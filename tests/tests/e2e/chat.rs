@@ -91,9 +91,10 @@ async fn check_reports_what_was_resolved() {
     let report = h.host.check(&h.settings(json!({}))).await.unwrap();
     assert_eq!(report.region, "us-east-1");
     assert_eq!(report.endpoint, h.emulator.base_url());
-    assert_eq!(report.language_model, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert_eq!(report.models[0].model, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
     assert!(report.auth.contains("AKID") && !report.auth.contains("EXAMPLEKEY"), "{}", report.auth);
-    assert!(!report.reply.is_empty());
+    let live = report.models[0].rows.last().unwrap();
+    assert!(live.evidence.starts_with("Converse answered"), "{}", live.evidence);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 mod common;
 
 mod chat;
+mod check;
 mod errors;
 mod features;
 mod outputs;

@@ -88,7 +88,15 @@ async fn every_operation_returns_the_components_errors() {
     let e = host.generate(&settings, request("Hello".into())).await.unwrap_err();
     eprintln!("instantiate + open + generate: {:?}", started.elapsed());
     assert_from_component(&e);
-    assert_from_component(&host.check(&settings).await.unwrap_err());
+    match host.check(&settings).await {
+        Err(e) => assert_from_component(&e),
+        // The real component reports an unreachable upstream in the check's rows.
+        Ok(report) => {
+            let live = report.models[0].rows.last().unwrap();
+            assert_eq!(live.status, CheckStatus::Failed, "{live:?}");
+            assert!(live.evidence.contains("(network)"), "{live:?}");
+        }
+    }
     assert_from_component(&host.stream(&settings, request("Hi".into())).await.unwrap_err());
     let rerank = RerankRequest {
         model: Some("amazon-bedrock|cohere.rerank-v3-5:0".into()),

@@ -1,7 +1,8 @@
 //! The `bedrock-gateway` command line: check a configuration, chat (structured answers, token
 //! counts), re-rank, embed, print the settings schema.
 //!
-//! Exit codes: 0 success, 1 a provider (or host) error, 2 invalid settings or usage.
+//! Exit codes: 0 success, 1 a provider (or host) error, or a `check` with a failed row, 2 invalid
+//! settings or usage.
 //! With `--json`, results and errors go to stdout as JSON; otherwise errors go to stderr.
 
 use std::io::Write;
@@ -55,7 +56,8 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Test the configuration with a minimal request and show what was resolved.
+    /// Answer the setup checklist for every configured model, then make a live call to each
+    /// (exit 0 only when no row failed).
     Check(CheckArgs),
     /// Send a prompt and print the answer.
     Chat(ChatArgs),
@@ -139,9 +141,9 @@ pub async fn run(
         Command::Schema | Command::Demo => false,
         Command::Serve(args) => return serve_command(&cli, args, env, out, err).await,
     };
-    let mut printer = Printer { out, err, json };
+    let mut printer = Printer { out, err, json, status: 0 };
     match execute(&cli, env, &mut printer).await {
-        Ok(()) => 0,
+        Ok(()) => printer.status,
         Err(e) => printer.failure(&e),
     }
 }
@@ -151,6 +153,8 @@ struct Printer<'a> {
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
     json: bool,
+    /// The exit status of a command that printed its result but did not succeed (`check`).
+    status: u8,
 }
 
 impl Printer<'_> {
@@ -218,9 +222,14 @@ async fn execute(
                 p.text(&output::check_text_with(
                     &shown,
                     &report,
+                    terminal_width(env),
                     resolved.as_ref(),
                     std::time::SystemTime::now(),
                 ));
+            }
+            // A failed requirement is the check's answer, printed like a pass, not an error.
+            if !output::check_passed(&report) {
+                p.status = EXIT_PROVIDER;
             }
             Ok(())
         }

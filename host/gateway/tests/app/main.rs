@@ -5,6 +5,7 @@
 mod aws_fakes;
 mod common;
 
+mod cli_check;
 mod cli_credentials;
 mod cli_features;
 mod cli_operator;

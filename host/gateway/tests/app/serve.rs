@@ -1110,6 +1110,19 @@ impl Process {
     fn log(&self) -> Vec<String> {
         self.stderr.try_iter().collect()
     }
+
+    /// Everything the process wrote to stderr, once it has exited: waits (up to 5 s) for the
+    /// reader thread to reach the end of the pipe, which [`Process::log`] would race.
+    fn final_log(&self) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut lines = Vec::new();
+        while let Ok(line) =
+            self.stderr.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            lines.push(line);
+        }
+        lines
+    }
 }
 
 impl Drop for Process {
@@ -1153,7 +1166,7 @@ async fn sigterm_drains_the_stream_in_flight_then_exits_0() {
     );
     let code = tokio::task::spawn_blocking(move || {
         let code = process.wait();
-        (code, process.log())
+        (code, process.final_log())
     })
     .await
     .unwrap();

@@ -155,3 +155,32 @@ pub fn bearer(key: &str, host: &str) -> Vec<(String, String)> {
 
 pub const HELLO: &[u8] = br#"{"messages":[{"role":"user","content":[{"text":"Hello"}]}],"inferenceConfig":{"maxTokens":100}}"#;
 pub const PROFILE_PATH: &str = "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse";
+
+pub const CONTROL_HOST: &str = "bedrock.us-east-1.amazonaws.com";
+
+/// Headers of a SigV4-signed GET, as botocore sends control-plane reads: `host` and the
+/// signature only (no content-type, no body). `path` may carry a query after `?`.
+pub fn signed_get(path: &str, s: Signing<'_>) -> Vec<(String, String)> {
+    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
+    let mut headers = vec![("host".to_string(), s.host.to_string())];
+    let out = sigv4::sign(&sigv4::SigningInput {
+        method: "GET",
+        raw_path,
+        raw_query,
+        headers: &headers,
+        body: b"",
+        access_key_id: s.access_key_id,
+        secret_access_key: s.secret,
+        session_token: s.token,
+        region: s.region,
+        service: s.service,
+        amz_date: &s.amz_date,
+    });
+    headers.extend(out.headers);
+    headers
+}
+
+/// [`Signing`] for the control-plane host.
+pub fn control() -> Signing<'static> {
+    Signing { host: CONTROL_HOST, ..Signing::default() }
+}
