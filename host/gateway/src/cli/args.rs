@@ -287,4 +287,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout: u64,
+    /// Calls one sandbox instance may serve for byte-identical settings (the same tenant and
+    /// credentials); 1 gives every call a fresh instance. An instance is discarded after any
+    /// error, trap or limit hit.
+    #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_REUSE_CALLS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub reuse_instances: u32,
+    /// How long a sandbox instance may sit idle and still be reused.
+    #[arg(long, value_name = "SECS", default_value_t = serve::DEFAULT_REUSE_IDLE_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub reuse_idle_timeout: u64,
 }

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::*;
+use crate::InstanceReuse;
 
 /// Runs the gateway until SIGTERM or SIGINT; SIGHUP re-reads the settings file and the
 /// environment fallbacks. Exit status 0 after draining, 2 when it cannot start safely.
@@ -54,6 +55,7 @@ pub(super) async fn serve_command(
         call_timeout: Duration::from_secs(args.request_timeout),
         // Room for readiness probes beside the calls the server admits.
         max_concurrent_calls: u32::try_from(args.max_concurrency + 8).unwrap_or(u32::MAX),
+        reuse: reuse_policy(args.reuse_instances, args.reuse_idle_timeout, args.max_concurrency),
         ..HostConfig::default()
     };
     let host = match load_host_with(cli, host_config) {
@@ -121,6 +123,17 @@ pub(super) async fn serve_command(
     }
 }
 
+/// The instance reuse `serve` asks of the host: none for one call per instance, else up to
+/// `calls` calls per instance, `idle_secs` idle, and at most one idle instance per admitted
+/// call (more could never be taken at once).
+fn reuse_policy(calls: u32, idle_secs: u64, max_concurrency: usize) -> Option<InstanceReuse> {
+    (calls > 1).then(|| InstanceReuse {
+        max_calls: calls,
+        idle_timeout: Duration::from_secs(idle_secs),
+        max_idle: u32::try_from(max_concurrency).unwrap_or(u32::MAX),
+    })
+}
+
 /// The exit status after a second signal cut the drain short.
 fn forced_exit() -> u8 {
     tracing::warn!("second signal: exiting now without waiting for the requests in flight");
@@ -158,4 +171,24 @@ async fn reload_settings(
         }
     }
     let _ = reloader.apply(load_settings(path, env)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuse_flags_become_the_hosts_policy() {
+        let rows = [
+            // (calls, idle s, concurrency) -> policy
+            ((1, 30, 64), None),
+            ((2, 30, 64), Some((2, 30, 64))),
+            ((1000, 5, 8), Some((1000, 5, 8))),
+        ];
+        for ((calls, idle, concurrency), want) in rows {
+            let got = reuse_policy(calls, idle, concurrency)
+                .map(|r| (r.max_calls, r.idle_timeout.as_secs(), r.max_idle));
+            assert_eq!(got, want, "{calls} {idle} {concurrency}");
+        }
+    }
 }

@@ -68,6 +68,11 @@ use metrics::Metrics;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default bound on model calls in progress.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+/// Default `--reuse-instances`: calls one instance may serve for the same settings (see
+/// ARCHITECTURE.md, "Instance reuse", for why reuse is on by default in `serve`).
+pub const DEFAULT_REUSE_CALLS: u32 = 1000;
+/// Default `--reuse-idle-timeout`, in seconds.
+pub const DEFAULT_REUSE_IDLE_SECS: u64 = 30;
 /// The default request-body limit: room for a few images as data URLs.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// How long an HTTP/1.1 request head may take once it started (hyper's own bound; the
@@ -366,6 +371,9 @@ impl Reloader {
         match outcome {
             Ok(settings) => {
                 self.shared.replace_settings(settings);
+                // Instances kept for the old settings can no longer be taken (their key is the
+                // old bytes); dropping them now takes the old secrets out of memory at once.
+                self.shared.host.drop_idle_instances();
                 self.shared.metrics.reload(true);
                 tracing::info!("settings reloaded; new requests use them");
                 Ok(())
