@@ -550,15 +550,22 @@ fn streaming(
 /// Loops one operation for `SPIN_SECS` seconds (default 5), for a profiler.
 pub fn spin(what: &str, cache_dir: &std::path::Path) {
     let secs: f64 = std::env::var("SPIN_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    // A fixed number of calls instead, for instruction counts (callgrind): the difference
+    // between two counts is exactly that many calls' instructions, set-up excluded.
+    let fixed: Option<u64> = std::env::var("SPIN_CALLS").ok().and_then(|s| s.parse().ok());
     let rt = runtime();
     let body = fixtures::stream_body(STREAM_DELTAS, STREAM_TEXT);
     let chunks: Vec<Vec<u8>> = body.chunks(CHUNK).map(<[u8]>::to_vec).collect();
-    let host = host(cache_dir, body);
+    let host = if what == "spin-generate-reused" {
+        host_with(cache_dir, body, Some(InstanceReuse::default()))
+    } else {
+        host(cache_dir, body)
+    };
     let started = Instant::now();
     let mut calls = 0u64;
-    while started.elapsed().as_secs_f64() < secs {
+    while fixed.map_or(started.elapsed().as_secs_f64() < secs, |n| calls < n) {
         match what {
-            "spin-generate" => {
+            "spin-generate" | "spin-generate-reused" => {
                 let answer = rt.block_on(host.generate(SETTINGS, fixtures::wit_request(None)));
                 black_box(answer.expect("an answer"));
             }

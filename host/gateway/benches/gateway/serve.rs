@@ -35,10 +35,10 @@ struct Gateway {
 }
 
 impl Gateway {
-    fn start(settings: &Path, cache_dir: &Path, flags: &[&str]) -> Self {
+    fn start(settings: &Path, cache_dir: &Path, mode: &GatewayMode) -> Self {
         let addr = free_port();
         let mut command = Command::new(GATEWAY);
-        if let Some(path) = fixtures::component_override() {
+        if let Some(path) = mode.component.clone().or_else(fixtures::component_override) {
             command.arg("--component").arg(path);
         }
         let child = command
@@ -48,11 +48,12 @@ impl Gateway {
             .arg(cache_dir)
             .args(["serve", "--listen", &addr.to_string()])
             .args(["--max-concurrency", "64"])
-            .args(flags)
+            .args(&mode.flags)
             .env_clear()
             // The one knob passed through: the gateway's worker threads (tokio's own variable),
             // for comparing runtimes; unset means one per CPU, as in production.
             .envs(std::env::var("TOKIO_WORKER_THREADS").map(|v| ("TOKIO_WORKER_THREADS", v)))
+            .envs(mode.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             // The access log (one line per request) is written as in production, then dropped.
@@ -122,13 +123,54 @@ fn http_request(
     Ok((status, body))
 }
 
-/// The gateway's two modes, measured side by side: `(label, serve flags)`.
-const MODES: [(&str, &[&str]); 2] =
-    [("per-call", &["--reuse-instances", "1"]), ("reuse", &["--reuse-instances", "1000"])];
+/// How one measured gateway runs.
+struct GatewayMode {
+    /// The label of its rows.
+    name: String,
+    /// `serve` flags.
+    flags: Vec<String>,
+    /// Extra environment variables.
+    env: Vec<(String, String)>,
+    /// Another build of the component (`--component`).
+    component: Option<std::path::PathBuf>,
+}
 
-/// Starts a gateway in `flags`' mode and checks its answer; returns it with its idle RSS.
-fn start_checked(settings: &Path, cache_dir: &Path, flags: &[&str]) -> (Gateway, u64) {
-    let gateway = Gateway::start(settings, cache_dir, flags);
+/// The gateway's two modes, measured side by side, and optionally a third for trying a lever
+/// against them in the same run: the reuse mode with `BENCH_SERVE_VARIANT_FLAGS` (`serve`
+/// flags, space-separated) and/or `BENCH_SERVE_VARIANT_ENV` (`K=V,K=V`) added, and/or
+/// `BENCH_SERVE_VARIANT_COMPONENT` as its component.
+fn modes() -> Vec<GatewayMode> {
+    let mode = |name: &str, flags: &[&str]| GatewayMode {
+        name: name.to_string(),
+        flags: flags.iter().map(|f| f.to_string()).collect(),
+        env: Vec::new(),
+        component: None,
+    };
+    let mut modes = vec![
+        mode("per-call", &["--reuse-instances", "1"]),
+        mode("reuse", &["--reuse-instances", "1000"]),
+    ];
+    let env: Vec<(String, String)> = std::env::var("BENCH_SERVE_VARIANT_ENV")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let component = std::env::var_os("BENCH_SERVE_VARIANT_COMPONENT").map(Into::into);
+    let flags = std::env::var("BENCH_SERVE_VARIANT_FLAGS").unwrap_or_default();
+    if !env.is_empty() || component.is_some() || !flags.is_empty() {
+        let mut variant = mode("reuse+variant", &["--reuse-instances", "1000"]);
+        variant.flags.extend(flags.split_whitespace().map(str::to_string));
+        variant.env = env;
+        variant.component = component;
+        modes.push(variant);
+    }
+    modes
+}
+
+/// Starts a gateway in `mode` and checks its answer; returns it with its idle RSS.
+fn start_checked(settings: &Path, cache_dir: &Path, mode: &GatewayMode) -> (Gateway, u64) {
+    let gateway = Gateway::start(settings, cache_dir, mode);
     // The answer through the gateway is the upstream's fixture, mapped to OpenAI's shape.
     let (status, body) =
         http_request(gateway.addr, "POST", "/v1/chat/completions", CHAT_BODY).expect("a reply");
@@ -152,9 +194,13 @@ pub fn run(mode: &Mode, tmp: &Path) {
     // the measured gateways start from the cache, as a restarted production gateway does, so
     // their RSS does not include the compiler's memory.
     let cache_dir = tmp.join("serve-cache");
-    drop(Gateway::start(&settings, &cache_dir, &[]));
+    let modes = modes();
+    for mode in &modes {
+        // Each component build once, into the cache.
+        drop(Gateway::start(&settings, &cache_dir, mode));
+    }
     let gateways: Vec<(Gateway, u64)> =
-        MODES.iter().map(|(_, flags)| start_checked(&settings, &cache_dir, flags)).collect();
+        modes.iter().map(|mode| start_checked(&settings, &cache_dir, mode)).collect();
 
     let direct_uri = format!(
         "{}/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
@@ -162,9 +208,9 @@ pub fn run(mode: &Mode, tmp: &Path) {
     );
     let mut targets =
         vec![LoadTarget::post_json("direct", direct_uri.parse().expect("a URI"), CONVERSE_BODY)];
-    for ((name, _), (gateway, _)) in MODES.iter().zip(&gateways) {
+    for (mode, (gateway, _)) in modes.iter().zip(&gateways) {
         let mut target =
-            LoadTarget::post_json(name, gateway.uri("/v1/chat/completions"), CHAT_BODY);
+            LoadTarget::post_json(&mode.name, gateway.uri("/v1/chat/completions"), CHAT_BODY);
         target.process = Some(gateway.pid());
         targets.push(target);
     }
@@ -200,7 +246,8 @@ pub fn run(mode: &Mode, tmp: &Path) {
     print_floor(&c1[0], 1);
     print_floor(&c32[0], CONCURRENCY);
     let mut cpu32_by_mode = Vec::new();
-    for (i, ((name, _), (_, idle_rss))) in MODES.iter().zip(&gateways).enumerate() {
+    for (i, (gateway_mode, (_, idle_rss))) in modes.iter().zip(&gateways).enumerate() {
+        let name = &gateway_mode.name;
         let (g1, g32) = (&c1[i + 1], &c32[i + 1]);
         let s1 = LoadSummary::of(g1).expect("runs");
         let s32 = LoadSummary::of(g32).expect("runs");
@@ -249,7 +296,7 @@ pub fn run(mode: &Mode, tmp: &Path) {
         );
         cpu32_by_mode.push(g32);
     }
-    if let [per_call, reuse] = cpu32_by_mode.as_slice() {
+    if let [per_call, reuse, ..] = cpu32_by_mode.as_slice() {
         let ratios: Vec<f64> = reuse
             .iter()
             .zip(per_call.iter())
@@ -261,6 +308,21 @@ pub fn run(mode: &Mode, tmp: &Path) {
         if let Some(ratio) = summarize(&ratios) {
             row("c=32: CPU per request, reuse / per-call", &ratio, |x| format!("{x:.3}"), "");
         }
+    }
+    if let [_, reuse, variant] = cpu32_by_mode.as_slice() {
+        let ratios: Vec<f64> = variant
+            .iter()
+            .zip(reuse.iter())
+            .filter_map(|(v, r)| {
+                let (v, r) = (v.cpu_per_request()?, r.cpu_per_request()?);
+                (!r.is_zero()).then(|| v.as_secs_f64() / r.as_secs_f64())
+            })
+            .collect();
+        if let Some(ratio) = summarize(&ratios) {
+            row("c=32: CPU per request, variant / reuse", &ratio, |x| format!("{x:.3}"), "");
+        }
+        let rps = paired(variant, reuse, |v, r| v.requests_per_sec / r.requests_per_sec);
+        row("c=32: requests/s, variant / reuse", &rps, |x| format!("{x:.3}"), "");
     }
     drop(gateways);
     drop(upstream);

@@ -297,4 +297,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = serve::DEFAULT_REUSE_IDLE_SECS,
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub reuse_idle_timeout: u64,
+    /// Threads serving connections, each with its own listener (SO_REUSEPORT) and
+    /// single-threaded runtime; 0 means one per CPU.
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
+    pub threads: usize,
 }

@@ -33,6 +33,7 @@ pub(super) async fn serve_command(
             idle: Duration::from_secs(args.idle_timeout),
             ..serve::conn::ClientTimeouts::default()
         },
+        threads: serve_threads(args.threads),
         ..serve::ServeConfig::default()
     };
     // Refuse an exposed, unauthenticated listener before any slow work.
@@ -134,6 +135,14 @@ fn reuse_policy(calls: u32, idle_secs: u64, max_concurrency: usize) -> Option<In
     })
 }
 
+/// The serving threads for `--threads`: as given, or one per CPU for 0.
+fn serve_threads(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        n => n,
+    }
+}
+
 /// The exit status after a second signal cut the drain short.
 fn forced_exit() -> u8 {
     tracing::warn!("second signal: exiting now without waiting for the requests in flight");
@@ -190,5 +199,12 @@ mod tests {
                 .map(|r| (r.max_calls, r.idle_timeout.as_secs(), r.max_idle));
             assert_eq!(got, want, "{calls} {idle} {concurrency}");
         }
+    }
+
+    #[test]
+    fn zero_threads_means_one_per_cpu() {
+        assert!(serve_threads(0) >= 1);
+        assert_eq!(serve_threads(1), 1);
+        assert_eq!(serve_threads(3), 3);
     }
 }
