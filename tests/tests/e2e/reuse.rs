@@ -29,9 +29,11 @@ fn host(reuse: Option<InstanceReuse>) -> Host {
     Host::load(bedrock_tests::misbehaving_component(), config).unwrap()
 }
 
-/// The settings of a tenant whose secret is `token`.
+/// The settings of a tenant whose secret is `token` (`target`: where `over-cap` sends its
+/// requests, a loopback port nothing needs to answer on).
 fn tenant(token: &str) -> String {
-    json!({"misbehave": "remember", "token": token}).to_string()
+    json!({"misbehave": "remember", "token": token, "echoPort": "9", "target": "http://127.0.0.1:9/"})
+        .to_string()
 }
 
 /// What the instance that served the call remembers.
@@ -101,8 +103,10 @@ async fn an_instance_that_failed_is_never_reused() {
     let host = host(Some(REUSE));
     let a = tenant("secret-of-tenant-a");
     // (prompt, whether the call itself fails): an error the component returned, a trap, the
-    // memory limit, and a call that answered but left a host resource behind.
-    let rows = [("fail", true), ("panic", true), ("allocate", true), ("leak", false)];
+    // memory limit, a call that answered but left a host resource behind, and one that answered
+    // after the in-flight cap refused some of its requests.
+    let rows =
+        [("fail", true), ("panic", true), ("allocate", true), ("leak", false), ("over-cap", false)];
     for (prompt, fails) in rows {
         let warm = remember(&host, &a).await;
         assert_eq!(warm.calls, 1, "{prompt}: the previous instance was discarded: {warm:?}");

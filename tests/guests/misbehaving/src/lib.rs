@@ -18,7 +18,7 @@
 //! | `flood-connections` | starts `count` (2000) GETs of `target` without waiting, then waits for them all |
 //! | `huge-request-body` | POSTs `bytes` (1 GiB) to `target`, with a `content-length` if `declare` |
 //! | `many-requests` | GETs `target` `count` (10) times, one after another |
-//! | `remember` | reports what this instance remembers: `{"calls", "opens", "tokens"}`, the calls it served and the `token` of every settings it was opened with (kept in statics, so they outlive a call); the prompt can ask it to fail instead: `fail` (an error), `panic` (a trap), `allocate` (the memory limit), `leak` (keeps a header map past the call) |
+//! | `remember` | reports what this instance remembers: `{"calls", "opens", "tokens"}`, the calls it served and the `token` of every settings it was opened with (kept in statics, so they outlive a call); the prompt can ask it to fail instead: `fail` (an error), `panic` (a trap), `allocate` (the memory limit), `leak` (keeps a header map past the call), `over-cap` (starts 24 GETs of `target` at once, over the in-flight cap, drops them and still answers) |
 //!
 //! Its manifest (`manifest.json`) is its own, not Bedrock's: `http://127.0.0.1:{echoPort}` and
 //! the origin of `baseUrl`, so the runtime tests prove the host evaluates whatever manifest a
@@ -108,7 +108,7 @@ mod component {
             CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match self.misbehave.as_str() {
                 "" => Ok(answer("benign".to_string())),
-                "remember" => remember(&request),
+                "remember" => remember(&request, &self.target),
                 "allocate" => allocate_forever(),
                 "spin" => spin_forever(),
                 "forbidden-host" => get("https", "example.com", "/").map(|n| answer(n.to_string())),
@@ -190,9 +190,10 @@ mod component {
 
     /// What this instance remembers, or the failure the prompt asks for.
     fn remember(
-        request: &wit::GenerateRequest,
+        call: &wit::GenerateRequest,
+        target: &str,
     ) -> Result<wit::GenerateResponse, wit::ProviderError> {
-        let prompt = request
+        let prompt = call
             .messages
             .last()
             .and_then(|m| m.content.first())
@@ -206,6 +207,16 @@ mod component {
             "panic" => panic!("the misbehaving provider panics on purpose"),
             "allocate" => allocate_forever(),
             "leak" => std::mem::forget(Fields::new()),
+            "over-cap" => {
+                // More GETs of `target` at once than the host lets a call have in flight; the
+                // refusals are ignored and every request dropped: the call still answers.
+                let mut started = Vec::new();
+                for _ in 0..24 {
+                    let request = request(&Method::Get, target, Fields::new())?;
+                    started.push(outgoing_handler::handle(request, None));
+                }
+                drop(started);
+            }
             _ => {}
         }
         let seen = SEEN.lock().map(|s| s.clone()).unwrap_or_default();
