@@ -87,8 +87,9 @@ pub struct HostConfig {
     /// Whether calls with byte-identical settings may reuse an instance (and its opened
     /// client), within the bounds given; `None` (the default) gives every call a fresh one.
     /// Calls whose settings differ in any byte never share an instance; an instance is
-    /// discarded after any error, trap or cap hit ([`crate::reuse`]). Streams always run in a
-    /// fresh instance. Idle instances take pool slots beyond `max_concurrent_calls`.
+    /// discarded after any error, trap or cap hit ([`crate::reuse`]); a stream's instance is
+    /// kept only when the stream ended cleanly (read to its end, no error). Idle instances
+    /// take pool slots beyond `max_concurrent_calls`.
     pub reuse: Option<InstanceReuse>,
 }
 
@@ -349,12 +350,33 @@ impl Host {
         settings_json: &str,
         request: GenerateRequest,
     ) -> Result<ChatStream, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_stream(&mut call.store, client, &request)).await;
+        // A failed start drops the instance with the lease.
         let stream = call.settle(outcome)?;
-        Ok(ChatStream::new(call, stream))
+        // With reuse on, a stream that ends cleanly hands its instance back (`ChatStream`).
+        let back = lease.settings.take().map(|settings| StreamLease {
+            host: self.clone(),
+            client: lease.client,
+            calls_served: lease.calls_served,
+            settings,
+        });
+        Ok(ChatStream::new(lease.call, stream, back))
+    }
+
+    /// Keeps the instance of a stream that ended cleanly (its stream resource dropped) for the
+    /// next call with the same settings, under the same rules as any call.
+    pub(crate) fn release_stream(&self, call: Call, back: StreamLease) {
+        let lease = Lease {
+            call,
+            client: back.client,
+            calls_served: back.calls_served,
+            settings: Some(back.settings),
+        };
+        self.release(lease, true);
     }
 
     /// Instantiates the component and opens a client with the settings.
@@ -463,6 +485,21 @@ impl Host {
         #[cfg(feature = "testing")]
         let hooks = hooks.with_upstream(self.inner.upstream.clone());
         hooks
+    }
+}
+
+/// What a stream needs to hand its instance back when it ends cleanly (reuse on).
+pub(crate) struct StreamLease {
+    host: Host,
+    client: ResourceAny,
+    calls_served: u32,
+    settings: Arc<str>,
+}
+
+impl StreamLease {
+    /// The host the instance goes back to.
+    pub(crate) fn host(&self) -> &Host {
+        &self.host
     }
 }
 

@@ -170,3 +170,26 @@ async fn the_bedrock_component_signs_every_reused_call_correctly() {
     assert_eq!(e.kind, ErrorKind::AccessDenied, "{e:?}");
     assert_eq!(h.host.idle_instances(), 1, "only the clean instance is kept");
 }
+
+#[tokio::test]
+async fn a_stream_read_to_its_end_hands_its_instance_back() {
+    let config = HostConfig { reuse: Some(REUSE), ..HostConfig::default() };
+    let h = Harness::with(Default::default(), config).await;
+    let settings = h.settings(json!({}));
+    for _ in 0..3 {
+        let stream = h.host.stream(&settings, chat("hi")).await.unwrap();
+        let (parts, error) = drain(stream).await;
+        assert!(error.is_none(), "{error:?}");
+        assert!(!text_of(&parts).is_empty());
+        assert_eq!(h.host.idle_instances(), 1, "the instance is kept for the next call");
+    }
+    // A generate call takes the instance the streams used, and signs correctly with it.
+    h.host.generate(&settings, chat("hi")).await.unwrap();
+    assert!(h.emulator.requests().iter().all(|r| r.signature_valid == Some(true)));
+    // A stream dropped before its end does not hand its instance back.
+    let mut stream = h.host.stream(&settings, chat("hi")).await.unwrap();
+    assert_eq!(h.host.idle_instances(), 0, "the stream holds the instance");
+    stream.next().await.unwrap();
+    drop(stream);
+    assert_eq!(h.host.idle_instances(), 0);
+}
