@@ -6,15 +6,12 @@
 
 use std::time::SystemTime;
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorKind, ProviderError, Result};
-use crate::settings::{Auth, SigV4Credentials};
+use crate::settings::{Auth, Secret, SigV4Credentials};
 use crate::transport::{HttpRequest, Scheme};
 
 /// The SigV4 signing name of both Bedrock Runtime and Agents for Bedrock Runtime (spec §1.1):
@@ -29,6 +26,87 @@ const AUTH_HEADERS: [&str; 3] = ["authorization", "x-amz-date", "x-amz-security-
 const CANONICAL_URI: &AsciiSet =
     &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
+/// The SigV4 signing key a client derived last, so calls of the same day reuse it.
+///
+/// Deriving a key is four HMAC-SHA-256 rounds (`AWS4` + secret, date, region, service,
+/// `aws4_request`): in the component that was about a third of the signing time, and the key
+/// only changes once a day. A key is reused only when the date, region, service and secret all
+/// match; anything else derives a new one. It lives in the opened client, so it never outlives
+/// the settings it was derived from, and `Debug` never shows it.
+#[derive(Default)]
+pub struct SigningKeys {
+    last: std::sync::Mutex<Option<CachedKey>>,
+}
+
+struct CachedKey {
+    /// `YYYYMMDD`, the credential scope's date.
+    date: String,
+    region: String,
+    service: String,
+    secret: Secret,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys").finish_non_exhaustive()
+    }
+}
+
+impl SigningKeys {
+    /// The signing key for `secret` on `date` in `region` for `service`: the cached one when
+    /// all four match, else derived (with aws-sigv4) and cached.
+    fn key(
+        &self,
+        secret: &Secret,
+        date: &str,
+        time: SystemTime,
+        region: &str,
+        service: &str,
+    ) -> [u8; 32] {
+        // A poisoned lock only means a panic elsewhere (which aborts the component); the cache
+        // holds no invariant beyond its own fields, so its value is still usable.
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cached) = last.as_ref()
+            && key_matches(cached, secret, date, region, service)
+        {
+            return cached.key;
+        }
+        let derived = v4::generate_signing_key(secret.expose(), time, region, service);
+        let mut key = [0u8; 32];
+        let bytes = derived.as_ref();
+        key[..bytes.len().min(32)].copy_from_slice(&bytes[..bytes.len().min(32)]);
+        *last = Some(CachedKey {
+            date: date.to_string(),
+            region: region.to_string(),
+            service: service.to_string(),
+            secret: secret.clone(),
+            key,
+        });
+        key
+    }
+
+    /// How many keys are cached (0 or 1): for tests.
+    #[cfg(test)]
+    fn is_cached(&self) -> bool {
+        self.last.lock().map(|l| l.is_some()).unwrap_or(false)
+    }
+}
+
+/// Whether `cached` was derived for exactly this secret, date, region and service.
+fn key_matches(
+    cached: &CachedKey,
+    secret: &Secret,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> bool {
+    cached.date == date
+        && cached.region == region
+        && cached.service == service
+        && cached.secret.expose() == secret.expose()
+}
+
 /// Authenticates `request` in place.
 ///
 /// - SigV4: signs with service `bedrock` in `region` at `time`, covering exactly `host` (from
@@ -38,6 +116,8 @@ const CANONICAL_URI: &AsciiSet =
 ///   (when there is a session token) and `authorization`.
 ///   `request.path` must be the encoded wire path (`%3A`); the canonical URI encodes it again
 ///   (`%253A`), which is what Bedrock expects. No `x-amz-content-sha256` header is sent.
+///   The signing key comes from `keys` when it was derived for the same day, region and
+///   secret before.
 /// - API key: adds `authorization: Bearer <key>` and nothing else.
 ///
 /// Add custom headers after calling this; they are then not signed. Calling it again (e.g.
@@ -47,6 +127,7 @@ pub fn authorize(
     auth: &Auth,
     region: &str,
     time: SystemTime,
+    keys: &SigningKeys,
 ) -> Result<()> {
     request.headers.retain(|(name, _)| !AUTH_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)));
     match auth {
@@ -55,7 +136,7 @@ pub fn authorize(
             Ok(())
         }
         Auth::SigV4(credentials) => {
-            let added = sign_v4(request, credentials, region, SIGNING_NAME, time)?;
+            let added = sign_v4(request, credentials, region, SIGNING_NAME, time, keys)?;
             request.headers.extend(added);
             Ok(())
         }
@@ -89,69 +170,165 @@ pub fn is_signed_header(name: &str) -> bool {
         || name.get(..15).is_some_and(|p| p.eq_ignore_ascii_case("x-amzn-bedrock-"))
 }
 
-/// Signs a copy of the request's signable headers and returns the headers to add.
+/// The error for a request SigV4 cannot represent.
+fn signing_failed(what: &str, detail: &dyn std::fmt::Display) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Internal,
+        format!("Could not sign the request: {what} ({detail})."),
+    )
+    .with_cause("The request has a header or URL that SigV4 cannot represent.")
+    .with_solution(
+        "Check `baseUrl` and the custom `headers`; if they look right, report this as a bug.",
+    )
+}
+
+/// Signs the request's signable headers and returns the headers to add, in aws-sigv4's order
+/// (`x-amz-date`, `authorization`, `x-amz-security-token`).
+///
+/// The canonical request and string to sign are built here, exactly as aws-sigv4 1.6 builds
+/// them for these requests (header values trimmed of spaces with inner runs collapsed, the
+/// default port dropped from `host`, the path normalised and percent-encoded once more); the key
+/// derivation and the signature are aws-sigv4's (`generate_signing_key`,
+/// `calculate_signature`). aws-sigv4's `sign` cannot take a derived key, which is what the
+/// per-client cache ([`SigningKeys`]) needs; a test signs a table of requests both ways and
+/// requires identical headers.
 fn sign_v4(
     request: &HttpRequest,
     credentials: &SigV4Credentials,
     region: &str,
     service: &str,
     time: SystemTime,
+    keys: &SigningKeys,
 ) -> Result<Vec<(String, String)>> {
-    let failed = |what: &str, e: &dyn std::error::Error| {
-        let mut detail = e.to_string();
-        if let Some(source) = e.source() {
-            detail = format!("{detail}: {source}");
-        }
-        ProviderError::new(
-            ErrorKind::Internal,
-            format!("Could not sign the request: {what} ({detail})."),
-        )
-        .with_cause("The request has a header or URL that SigV4 cannot represent.")
-        .with_solution(
-            "Check `baseUrl` and the custom `headers`; if they look right, report this as a bug.",
-        )
-    };
+    let host = signing_host(request)?;
+    let (date, amz_date) = amz_dates(time);
+    let token = credentials.session_token.as_ref().map(Secret::expose);
 
-    let headers = std::iter::once(("host", request.authority.as_str())).chain(
-        request
-            .headers
-            .iter()
-            .filter(|(name, _)| is_signed_header(name))
-            .map(|(name, value)| (name.as_str(), value.as_str())),
+    let mut signed: Vec<(String, String)> = Vec::with_capacity(request.headers.len() + 3);
+    signed.push(("host".to_string(), host));
+    for (name, value) in request.headers.iter().filter(|(name, _)| is_signed_header(name)) {
+        let value = trim_spaces(value);
+        http::HeaderValue::from_str(&value)
+            .map_err(|e| signing_failed("invalid header value", &e))?;
+        signed.push((name.to_ascii_lowercase(), value));
+    }
+    signed.push(("x-amz-date".to_string(), amz_date.clone()));
+    if let Some(token) = token {
+        signed.push(("x-amz-security-token".to_string(), token.to_string()));
+    }
+    // Stable: repeated headers keep their order, and are joined with `,` below.
+    signed.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+    let mut creq = String::with_capacity(256 + request.path.len());
+    creq.push_str(request.method);
+    creq.push('\n');
+    creq.push_str(&utf8_percent_encode(&normalize_path(path), CANONICAL_URI).to_string());
+    creq.push('\n');
+    creq.push_str(&canonical_query(query));
+    creq.push('\n');
+    let mut names = String::new();
+    let mut i = 0;
+    while i < signed.len() {
+        let name = &signed[i].0;
+        creq.push_str(name);
+        creq.push(':');
+        let mut first = true;
+        while i < signed.len() && signed[i].0 == *name {
+            if !first {
+                creq.push(',');
+            }
+            creq.push_str(&signed[i].1);
+            first = false;
+            i += 1;
+        }
+        creq.push('\n');
+        if !names.is_empty() {
+            names.push(';');
+        }
+        names.push_str(name);
+    }
+    creq.push('\n');
+    creq.push_str(&names);
+    creq.push('\n');
+    creq.push_str(&hex::encode(Sha256::digest(&request.body)));
+
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(creq.as_bytes()))
     );
+    let key = keys.key(&credentials.secret_access_key, &date, time, region, service);
+    let signature = v4::calculate_signature(key, string_to_sign.as_bytes());
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={names}, Signature={signature}",
+        credentials.access_key_id
+    );
+    let mut added =
+        vec![("x-amz-date".to_string(), amz_date), ("authorization".to_string(), authorization)];
+    if let Some(token) = token {
+        added.push(("x-amz-security-token".to_string(), token.to_string()));
+    }
+    Ok(added)
+}
+
+/// The `host` value SigV4 signs: the request's authority as sent (wasi:http sends it verbatim
+/// as `Host`, default port included), once the URL is known to be valid (the same check
+/// aws-sigv4's `SignableRequest::new` makes).
+fn signing_host(request: &HttpRequest) -> Result<String> {
     let scheme = match request.scheme {
         Scheme::Http => "http",
         Scheme::Https => "https",
     };
-    // The encoded path goes in unchanged; http::Uri keeps `%3A` as is and aws-sigv4's default
-    // (double) percent-encoding mode then encodes `%` once more for the canonical URI.
-    let uri = format!("{scheme}://{}{}", request.authority, request.path);
-    let signable =
-        SignableRequest::new(request.method, uri, headers, SignableBody::Bytes(&request.body))
-            .map_err(|e| failed("invalid URL", &e))?;
+    format!("{scheme}://{}{}", request.authority, request.path)
+        .parse::<http::Uri>()
+        .map_err(|e| signing_failed("invalid URL", &e))?;
+    Ok(trim_spaces(&request.authority))
+}
 
-    let identity: Identity = Credentials::new(
-        credentials.access_key_id.clone(),
-        credentials.secret_access_key.expose(),
-        credentials.session_token.as_ref().map(|t| t.expose().to_string()),
-        None,
-        "bedrock-provider-settings",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| failed("incomplete signing parameters", &e))?;
-    let (instructions, _signature) =
-        sign(signable, &params.into()).map_err(|e| failed("signing failed", &e))?.into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
-        .collect())
+/// Trims spaces (only spaces) at both ends and collapses inner runs of spaces, as aws-sigv4
+/// does for signed header values.
+fn trim_spaces(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut space = false;
+    for c in value.trim_matches(' ').chars() {
+        if c == ' ' {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
+/// The credential scope's date (`YYYYMMDD`) and the `x-amz-date` stamp (`YYYYMMDDTHHMMSSZ`)
+/// of `time`, in UTC. Times before 1970 count as 1970 (no clock of a running host is).
+pub fn amz_dates(time: SystemTime) -> (String, String) {
+    let secs = time.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    let date = format!("{year:04}{month:02}{day:02}");
+    let stamp = format!("{date}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60);
+    (date, stamp)
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for non-negative days).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The header names listed in the `SignedHeaders=` part of a signed request's `authorization`.
@@ -366,7 +543,14 @@ mod tests {
     fn spec_vectors_a_to_d() {
         for v in vectors() {
             let mut request = v.request.clone();
-            authorize(&mut request, &sigv4(v.token), v.region, vector_time()).unwrap();
+            authorize(
+                &mut request,
+                &sigv4(v.token),
+                v.region,
+                vector_time(),
+                &SigningKeys::default(),
+            )
+            .unwrap();
             assert_eq!(request.header("authorization"), Some(v.authorization), "vector {}", v.name);
             assert_eq!(request.header("x-amz-date"), Some("20250115T120000Z"), "vector {}", v.name);
             assert_eq!(request.header("x-amz-security-token"), v.token, "vector {}", v.name);
@@ -421,7 +605,9 @@ mod tests {
             body: Vec::new(),
         };
         let Auth::SigV4(creds) = sigv4(None) else { unreachable!() };
-        let added = sign_v4(&request, &creds, "us-east-1", "service", time).unwrap();
+        let added =
+            sign_v4(&request, &creds, "us-east-1", "service", time, &SigningKeys::default())
+                .unwrap();
         let authorization = added.iter().find(|(n, _)| n == "authorization").unwrap();
         assert_eq!(
             authorization.1,
@@ -447,13 +633,15 @@ mod tests {
         request.headers.push(("user-agent".into(), "test/1.0".into()));
         request.headers.push(("x-custom".into(), "v".into()));
         request.headers.push(("content-length".into(), "93".into()));
-        authorize(&mut request, &sigv4(None), v.region, vector_time()).unwrap();
+        authorize(&mut request, &sigv4(None), v.region, vector_time(), &SigningKeys::default())
+            .unwrap();
         assert_eq!(request.header("authorization"), Some(v.authorization));
 
         let mut request = v.request.clone();
         request.headers.push(("x-amzn-bedrock-accept".into(), "application/json".into()));
         request.headers.push(("X-Amzn-Bedrock-Trace".into(), "ENABLED".into()));
-        authorize(&mut request, &sigv4(None), v.region, vector_time()).unwrap();
+        authorize(&mut request, &sigv4(None), v.region, vector_time(), &SigningKeys::default())
+            .unwrap();
         let names = signed_header_names(&request).unwrap();
         assert_eq!(
             names,
@@ -472,7 +660,8 @@ mod tests {
     fn headers_added_after_authorize_are_not_signed() {
         let v = &vectors()[1];
         let mut request = v.request.clone();
-        authorize(&mut request, &sigv4(v.token), v.region, vector_time()).unwrap();
+        authorize(&mut request, &sigv4(v.token), v.region, vector_time(), &SigningKeys::default())
+            .unwrap();
         request.headers.push(("x-gateway-key".into(), "k".into()));
         request.headers.push(("x-amzn-bedrock-late".into(), "1".into()));
         assert_eq!(request.header("authorization"), Some(v.authorization));
@@ -487,7 +676,8 @@ mod tests {
         let mut request =
             post("bedrock-runtime.us-east-1.amazonaws.com", "/model/m/converse", "{}");
         let auth = Auth::HostResolved(crate::settings::CredentialSource::Profile("dev".into()));
-        let e = authorize(&mut request, &auth, "us-east-1", vector_time()).unwrap_err();
+        let e = authorize(&mut request, &auth, "us-east-1", vector_time(), &SigningKeys::default())
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Authentication);
         assert_eq!(e.field.as_deref(), Some("credentials"));
         assert!(e.message.contains("profile dev"), "{e:?}");
@@ -498,14 +688,13 @@ mod tests {
     fn re_signing_replaces_the_previous_signature() {
         let v = &vectors()[1];
         let mut request = v.request.clone();
-        authorize(
-            &mut request,
-            &sigv4(v.token),
-            v.region,
-            vector_time() + Duration::from_secs(3600),
-        )
-        .unwrap();
-        authorize(&mut request, &sigv4(v.token), v.region, vector_time()).unwrap();
+        // One cache for both: an hour later is the same day, so the second signature uses the
+        // key the first one derived.
+        let keys = SigningKeys::default();
+        let later = vector_time() + Duration::from_secs(3600);
+        authorize(&mut request, &sigv4(v.token), v.region, later, &keys).unwrap();
+        assert!(keys.is_cached());
+        authorize(&mut request, &sigv4(v.token), v.region, vector_time(), &keys).unwrap();
         assert_eq!(request.header("authorization"), Some(v.authorization));
         for name in AUTH_HEADERS {
             assert_eq!(request.headers.iter().filter(|(n, _)| n == name).count(), 1, "{name}");
@@ -518,8 +707,14 @@ mod tests {
         // Left over from an earlier SigV4 attempt: must go.
         request.headers.push(("x-amz-date".into(), "20250115T120000Z".into()));
         let key = "ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl";
-        authorize(&mut request, &Auth::ApiKey(Secret::new(key)), "us-east-1", vector_time())
-            .unwrap();
+        authorize(
+            &mut request,
+            &Auth::ApiKey(Secret::new(key)),
+            "us-east-1",
+            vector_time(),
+            &SigningKeys::default(),
+        )
+        .unwrap();
         assert_eq!(
             request.headers,
             vec![
@@ -536,7 +731,8 @@ mod tests {
         let mut request = vectors()[0].request.clone();
         request.scheme = Scheme::Http;
         request.authority = "127.0.0.1:4000".into();
-        authorize(&mut request, &sigv4(None), "us-east-1", vector_time()).unwrap();
+        authorize(&mut request, &sigv4(None), "us-east-1", vector_time(), &SigningKeys::default())
+            .unwrap();
         let creq = canonical_request(&request, &["content-type", "host", "x-amz-date"]);
         assert!(creq.contains("\nhost:127.0.0.1:4000\n"), "{creq}");
         let signature = signature_from_canonical(&creq, "us-east-1", "bedrock", vector_time());
@@ -562,10 +758,179 @@ mod tests {
     fn signing_errors_do_not_panic_or_leak() {
         let mut request = vectors()[0].request.clone();
         request.authority = "bad host".into();
-        let e =
-            authorize(&mut request, &sigv4(Some(TOKEN)), "us-east-1", vector_time()).unwrap_err();
+        let keys = SigningKeys::default();
+        let e = authorize(&mut request, &sigv4(Some(TOKEN)), "us-east-1", vector_time(), &keys)
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Internal);
         let text = format!("{e:?}");
         assert!(!text.contains(SECRET) && !text.contains(TOKEN), "{text}");
+    }
+
+    /// aws-sigv4's own `sign`, as the signer used it before the key cache: the oracle for
+    /// [`sign_v4`].
+    fn reference_headers(
+        request: &HttpRequest,
+        credentials: &SigV4Credentials,
+        region: &str,
+        time: SystemTime,
+    ) -> Vec<(String, String)> {
+        use aws_credential_types::Credentials;
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        use aws_smithy_runtime_api::client::identity::Identity;
+        let headers = std::iter::once(("host", request.authority.as_str())).chain(
+            request
+                .headers
+                .iter()
+                .filter(|(name, _)| is_signed_header(name))
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        );
+        let scheme = if request.scheme == Scheme::Http { "http" } else { "https" };
+        let uri = format!("{scheme}://{}{}", request.authority, request.path);
+        let signable =
+            SignableRequest::new(request.method, uri, headers, SignableBody::Bytes(&request.body))
+                .unwrap();
+        let identity: Identity = Credentials::new(
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key.expose(),
+            credentials.session_token.as_ref().map(|t| t.expose().to_string()),
+            None,
+            "test",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(SIGNING_NAME)
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap();
+        let (instructions, _) = sign(signable, &params.into()).unwrap().into_parts();
+        instructions.headers().map(|(n, v)| (n.to_ascii_lowercase(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn signatures_match_aws_sigv4() {
+        let mut requests: Vec<(HttpRequest, &str, Option<&str>)> =
+            vectors().into_iter().map(|v| (v.request, v.region, v.token)).collect();
+        let base = vectors()[0].request.clone();
+        let with = |edit: &dyn Fn(&mut HttpRequest)| {
+            let mut r = base.clone();
+            edit(&mut r);
+            r
+        };
+        requests.extend([
+            (
+                with(&|r| r.headers.push(("x-amzn-bedrock-trace".into(), " ENABLED  x ".into()))),
+                "us-east-1",
+                None,
+            ),
+            (
+                with(&|r| {
+                    r.headers.push(("X-Amzn-Bedrock-GuardrailIdentifier".into(), "gr-1".into()))
+                }),
+                "eu-west-3",
+                Some(TOKEN),
+            ),
+            (with(&|r| r.headers.push(("x-amzn-bedrock-a".into(), "2".into()))), "us-east-1", None),
+            (
+                with(&|r| {
+                    r.headers.push(("x-amzn-bedrock-a".into(), "1".into()));
+                    r.headers.push(("x-amzn-bedrock-a".into(), "0".into()));
+                }),
+                "us-east-1",
+                None,
+            ),
+            (
+                with(&|r| {
+                    r.scheme = Scheme::Http;
+                    r.authority = "127.0.0.1:4000".into();
+                }),
+                "us-east-1",
+                None,
+            ),
+            (
+                with(&|r| {
+                    r.scheme = Scheme::Http;
+                    r.authority = "[::1]:80".into();
+                }),
+                "us-east-1",
+                None,
+            ),
+            (with(&|r| r.authority = "gateway.example.com:443".into()), "us-east-1", None),
+            (with(&|r| r.authority = "gateway.example.com:8443".into()), "us-east-1", None),
+            (with(&|r| r.path = "/a/./b//c/../model/x%2Fy%3A1/converse".into()), "us-east-1", None),
+            (with(&|r| r.path = "/model/a~b_c-d.e/count-tokens/".into()), "us-east-1", None),
+            (with(&|r| r.body = Vec::new()), "ap-southeast-2", None),
+            (with(&|r| r.body = vec![0xff; 5000]), "us-gov-west-1", Some("  tok  en ")),
+            (with(&|r| r.headers.clear()), "us-east-1", None),
+        ]);
+        let times = [
+            vector_time(),
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::from_secs(951_782_400), // 2000-02-29
+            UNIX_EPOCH + Duration::from_secs(4_102_444_799), // 2099-12-31T23:59:59Z
+        ];
+        // One cache across every case: a cached key must never leak into another scope.
+        let keys = SigningKeys::default();
+        for (n, (request, region, token)) in requests.iter().enumerate() {
+            for secret in [SECRET, "other/secret+key"] {
+                let credentials = SigV4Credentials {
+                    access_key_id: AKID.into(),
+                    secret_access_key: Secret::new(secret),
+                    session_token: token.map(Secret::new),
+                };
+                for time in times {
+                    let ours =
+                        sign_v4(request, &credentials, region, SIGNING_NAME, time, &keys).unwrap();
+                    let theirs = reference_headers(request, &credentials, region, time);
+                    assert_eq!(ours, theirs, "case {n}, {region}, {time:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cached_keys_are_used_only_for_their_scope() {
+        let secret = Secret::new(SECRET);
+        let keys = SigningKeys::default();
+        let day = vector_time();
+        let key = keys.key(&secret, "20250115", day, "us-east-1", "bedrock");
+        let fresh = |s: &str, t, r: &str, n: &str| {
+            let mut k = [0u8; 32];
+            k.copy_from_slice(v4::generate_signing_key(s, t, r, n).as_ref());
+            k
+        };
+        assert_eq!(key, fresh(SECRET, day, "us-east-1", "bedrock"));
+        let next_day = day + Duration::from_secs(86_400);
+        let rows: [(&str, &str, SystemTime, &str, &str); 4] = [
+            (SECRET, "20250116", next_day, "us-east-1", "bedrock"),
+            (SECRET, "20250115", day, "us-west-2", "bedrock"),
+            (SECRET, "20250115", day, "us-east-1", "service"),
+            ("another", "20250115", day, "us-east-1", "bedrock"),
+        ];
+        for (s, date, time, region, service) in rows {
+            // Start from the first scope's key each time, so every row is a miss against it.
+            keys.key(&secret, "20250115", day, "us-east-1", "bedrock");
+            let got = keys.key(&Secret::new(s), date, time, region, service);
+            assert_eq!(got, fresh(s, time, region, service), "{date} {region} {service}");
+        }
+        assert!(!format!("{keys:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn amz_dates_are_utc_calendar_dates() {
+        let rows = [
+            (0, "19700101", "19700101T000000Z"),
+            (1_736_942_400, "20250115", "20250115T120000Z"),
+            (951_782_400, "20000229", "20000229T000000Z"),
+            (951_868_799, "20000229", "20000229T235959Z"),
+            (4_102_444_799, "20991231", "20991231T235959Z"),
+            (1_709_251_199, "20240229", "20240229T235959Z"),
+        ];
+        for (secs, date, stamp) in rows {
+            let got = amz_dates(UNIX_EPOCH + Duration::from_secs(secs));
+            assert_eq!(got, (date.to_string(), stamp.to_string()), "{secs}");
+        }
     }
 }

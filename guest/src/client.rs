@@ -36,6 +36,9 @@ pub fn settings_schema() -> &'static str {
 /// A configured provider: validated settings, nothing else. Opening never touches the network.
 pub struct Client {
     settings: Settings,
+    /// The SigV4 signing key derived last: reused by every call of the same day while the
+    /// client stays open (an instance that serves several calls of one tenant).
+    keys: auth::SigningKeys,
     /// How the retry loop waits; `std::thread::sleep` blocks on `wasi:clocks` in the component,
     /// so the pause counts against the call's deadline. Replaced in tests.
     pause: fn(Duration),
@@ -58,7 +61,11 @@ pub(crate) struct Sent {
 impl Client {
     /// Parses and validates the settings JSON.
     pub fn open(settings_json: &str) -> Result<Client> {
-        Ok(Client { settings: Settings::parse(settings_json)?, pause: std::thread::sleep })
+        Ok(Client {
+            settings: Settings::parse(settings_json)?,
+            keys: auth::SigningKeys::default(),
+            pause: std::thread::sleep,
+        })
     }
 
     /// Replaces how the retry loop waits (tests record the pauses instead of sleeping).
@@ -330,7 +337,13 @@ impl Client {
             headers,
             body,
         };
-        auth::authorize(&mut request, &self.settings.auth, &self.settings.region, time)?;
+        auth::authorize(
+            &mut request,
+            &self.settings.auth,
+            &self.settings.region,
+            time,
+            &self.keys,
+        )?;
         // Added after signing, like the AWS SDKs do, so a gateway that consumes or rewrites them
         // cannot break the signature. content-length is explicit so no host falls back to a
         // chunked body.
@@ -339,6 +352,12 @@ impl Client {
             request.headers.push((name.clone(), value.clone()));
         }
         Ok(request)
+    }
+
+    /// The signing keys this client derived so far, shared by every request it signs (the
+    /// control plane's included).
+    pub(crate) fn signing_keys(&self) -> &auth::SigningKeys {
+        &self.keys
     }
 
     /// Starts the clock of one call: its deadline is `timeouts.totalMs` from now.

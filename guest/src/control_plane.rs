@@ -302,7 +302,13 @@ pub(crate) fn get(
             headers: Vec::new(),
             body: Vec::new(),
         };
-        auth::authorize(&mut request, &settings.auth, &settings.region, time)?;
+        auth::authorize(
+            &mut request,
+            &settings.auth,
+            &settings.region,
+            time,
+            client.signing_keys(),
+        )?;
         // Unsigned, like on the runtime requests, so a gateway may consume or rewrite them.
         for (name, value) in &settings.headers {
             request.headers.push((name.clone(), value.clone()));
@@ -409,7 +415,8 @@ mod tests {
                 headers: Vec::new(),
                 body: Vec::new(),
             };
-            auth::authorize(&mut request, &auth, "us-east-1", time).unwrap();
+            auth::authorize(&mut request, &auth, "us-east-1", time, &auth::SigningKeys::default())
+                .unwrap();
             assert_eq!(
                 request.header("authorization").unwrap(),
                 format!(

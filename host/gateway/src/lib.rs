@@ -33,7 +33,7 @@ pub mod settings;
 pub mod settings_file;
 
 pub use provider_runtime::{
-    ChatStream, Host, HostConfig, Manifest, engine, manifest, policy, types,
+    ChatStream, Host, HostConfig, InstanceReuse, Manifest, engine, manifest, policy, reuse, types,
 };
 
 /// The provider component built from `guest/` (or `BEDROCK_PROVIDER_WASM`) at compile time,

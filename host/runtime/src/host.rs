@@ -2,7 +2,9 @@
 //!
 //! [`Host::load`] compiles (or loads from the cache) the component, checks its contract version
 //! and reads its manifest, and pre-links it. Each call then gets a new `Store`: nothing is
-//! shared between calls or tenants except the compiled code and the pooled HTTP client. A store
+//! shared between calls or tenants except the compiled code and the pooled HTTP client. With
+//! [`HostConfig::reuse`], an operator lets calls with byte-identical settings share an instance
+//! ([`crate::reuse`]); calls with other settings never do. A store
 //! carries a memory limit, a wall-clock deadline (epoch interruption for guest code, a tokio
 //! timeout for the whole call, I/O included), and the outbound policy the manifest gives for
 //! that call's settings. Traps and host failures come back as a [`ProviderError`] like any other
@@ -15,18 +17,19 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::Value;
 use wasmtime::component::{Linker, ResourceAny, ResourceTable};
-use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::bindings::ModelProviderPre;
 use crate::contract;
-use crate::engine::{self, CacheOutcome, EPOCH_TICK, PoolLimits};
+use crate::engine::{self, CacheOutcome, PoolLimits};
 use crate::limits::{self, OutboundLimits};
 use crate::manifest::Manifest;
 #[cfg(feature = "testing")]
 use crate::outbound::InMemoryUpstream;
 use crate::outbound::{HttpClient, OutboundHooks};
 use crate::policy::{Policy, Rules};
+use crate::reuse::{self, IdlePool, InstanceReuse};
 use crate::sandbox::{self, Budget, Call, CallState, HostBytes, MIB, MemoryLimiter};
 use crate::stream::ChatStream;
 use crate::types::{
@@ -81,6 +84,13 @@ pub struct HostConfig {
     /// sending, a streamed body once it crosses the cap (`HTTP-request-body-size`).
     /// Default 32 MiB.
     pub max_request_body_bytes: u64,
+    /// Whether calls with byte-identical settings may reuse an instance (and its opened
+    /// client), within the bounds given; `None` (the default) gives every call a fresh one.
+    /// Calls whose settings differ in any byte never share an instance; an instance is
+    /// discarded after any error, trap or cap hit ([`crate::reuse`]); a stream's instance is
+    /// kept only when the stream ended cleanly (read to its end, no error). Idle instances
+    /// take pool slots beyond `max_concurrent_calls`.
+    pub reuse: Option<InstanceReuse>,
 }
 
 impl Default for HostConfig {
@@ -99,6 +109,7 @@ impl Default for HostConfig {
             max_outbound_requests: limits::DEFAULT_MAX_OUTBOUND_REQUESTS,
             max_outbound_connections: limits::DEFAULT_MAX_OUTBOUND_CONNECTIONS,
             max_request_body_bytes: limits::DEFAULT_MAX_REQUEST_BODY_BYTES,
+            reuse: None,
         }
     }
 }
@@ -117,6 +128,8 @@ struct Inner {
     cache: CacheOutcome,
     manifest: Manifest,
     rules: Rules,
+    /// Instances kept for calls with the same settings (reuse on).
+    idle: Option<IdlePool<Kept>>,
     /// Answers outbound requests instead of `client` (tests and benchmarks only).
     #[cfg(feature = "testing")]
     upstream: Option<InMemoryUpstream>,
@@ -175,8 +188,10 @@ impl Host {
                 )
             })?,
         };
+        // Idle instances hold pool slots, so the pool has room for them beside the calls.
+        let kept = config.reuse.map_or(0, |r| r.max_idle);
         let engine = engine::new_engine(PoolLimits {
-            max_instances: config.max_concurrent_calls,
+            max_instances: config.max_concurrent_calls.saturating_add(kept),
             memory_limit_bytes: config.memory_limit_bytes,
         })?;
         engine::start_epoch_ticker(&engine).context("cannot start the epoch ticker thread")?;
@@ -192,6 +207,7 @@ impl Host {
             .map_err(anyhow::Error::from)?;
         sandbox::link_http_error_code(&mut linker)?;
         sandbox::link_host_bytes_accounting(&mut linker)?;
+        sandbox::link_request_options_drop(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(ModelProviderPre::new)
@@ -202,6 +218,7 @@ impl Host {
             allow_base_urls: config.allow_base_urls,
             extra_origins: config.extra_origins.clone(),
         };
+        let idle = config.reuse.map(IdlePool::new);
         Ok(Host {
             inner: Arc::new(Inner {
                 pre,
@@ -210,6 +227,7 @@ impl Host {
                 cache,
                 manifest,
                 rules,
+                idle,
                 #[cfg(feature = "testing")]
                 upstream,
             }),
@@ -255,20 +273,26 @@ impl Host {
         settings_json: &str,
         request: GenerateRequest,
     ) -> Result<GenerateResponse, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_generate(&mut call.store, client, &request)).await;
-        call.settle(outcome)
+        let result = call.settle(outcome);
+        self.release(lease, result.is_ok());
+        result
     }
 
     /// Answers the setup checklist for every configured model (rows with their fixes), then
     /// makes one live call per model.
     pub async fn check(&self, settings_json: &str) -> Result<CheckReport, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome = call.budget.bounded(guest.call_check(&mut call.store, client)).await;
-        call.settle(outcome)
+        let result = call.settle(outcome);
+        self.release(lease, result.is_ok());
+        result
     }
 
     /// Orders documents by relevance to a query.
@@ -277,11 +301,14 @@ impl Host {
         settings_json: &str,
         request: RerankRequest,
     ) -> Result<RerankResponse, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_rerank(&mut call.store, client, &request)).await;
-        call.settle(outcome)
+        let result = call.settle(outcome);
+        self.release(lease, result.is_ok());
+        result
     }
 
     /// Embeds texts (and images, where the model takes them); the embeddings come back in
@@ -291,11 +318,14 @@ impl Host {
         settings_json: &str,
         request: EmbedRequest,
     ) -> Result<EmbedResponse, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_embed(&mut call.store, client, &request)).await;
-        call.settle(outcome)
+        let result = call.settle(outcome);
+        self.release(lease, result.is_ok());
+        result
     }
 
     /// Counts the input tokens a chat request would use, without generating.
@@ -304,11 +334,14 @@ impl Host {
         settings_json: &str,
         request: GenerateRequest,
     ) -> Result<CountTokensResponse, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_count_tokens(&mut call.store, client, &request)).await;
-        call.settle(outcome)
+        let result = call.settle(outcome);
+        self.release(lease, result.is_ok());
+        result
     }
 
     /// Sends a chat request and returns the answer as a stream of parts. The call timeout
@@ -318,12 +351,33 @@ impl Host {
         settings_json: &str,
         request: GenerateRequest,
     ) -> Result<ChatStream, ProviderError> {
-        let (mut call, client) = self.open(settings_json).await?;
+        let mut lease = self.lease(settings_json).await?;
+        let (call, client) = (&mut lease.call, lease.client);
         let guest = call.provider.ai_gateway_provider_provider().client();
         let outcome =
             call.budget.bounded(guest.call_stream(&mut call.store, client, &request)).await;
+        // A failed start drops the instance with the lease.
         let stream = call.settle(outcome)?;
-        Ok(ChatStream::new(call, stream))
+        // With reuse on, a stream that ends cleanly hands its instance back (`ChatStream`).
+        let back = lease.settings.take().map(|settings| StreamLease {
+            host: self.clone(),
+            client: lease.client,
+            calls_served: lease.calls_served,
+            settings,
+        });
+        Ok(ChatStream::new(lease.call, stream, back))
+    }
+
+    /// Keeps the instance of a stream that ended cleanly (its stream resource dropped) for the
+    /// next call with the same settings, under the same rules as any call.
+    pub(crate) fn release_stream(&self, call: Call, back: StreamLease) {
+        let lease = Lease {
+            call,
+            client: back.client,
+            calls_served: back.calls_served,
+            settings: Some(back.settings),
+        };
+        self.release(lease, true);
     }
 
     /// Instantiates the component and opens a client with the settings.
@@ -334,6 +388,56 @@ impl Host {
         let outcome = call.budget.bounded(guest.call_open(&mut call.store, settings_json)).await;
         let client = call.settle(outcome)?;
         Ok((call, client))
+    }
+
+    /// An instance with a client opened on `settings_json` for one call: an idle one kept
+    /// for exactly these settings when reuse is on and one may be taken, else a fresh one.
+    async fn lease(&self, settings_json: &str) -> Result<Lease, ProviderError> {
+        if let Some(idle) = &self.inner.idle
+            && let Some((mut kept, calls_served)) = idle.take(settings_json, Instant::now())
+        {
+            kept.call.renew(self.inner.config.call_timeout);
+            return Ok(Lease {
+                call: kept.call,
+                client: kept.client,
+                calls_served,
+                settings: Some(kept.settings),
+            });
+        }
+        let (call, client) = self.open(settings_json).await?;
+        let settings = self.inner.idle.as_ref().map(|_| Arc::from(settings_json));
+        Ok(Lease { call, client, calls_served: 0, settings })
+    }
+
+    /// Ends a leased call: keeps the instance for the next call with the same settings when
+    /// [`reuse::after_call`] allows it, else drops it.
+    fn release(&self, mut lease: Lease, answered: bool) {
+        let (Some(idle), Some(settings)) = (&self.inner.idle, lease.settings.take()) else {
+            return;
+        };
+        let calls_served = lease.calls_served.saturating_add(1);
+        let end = lease.call.end(answered);
+        match reuse::after_call(Some(idle.reuse()), calls_served, end) {
+            Ok(()) => {
+                let kept =
+                    Kept { call: lease.call, client: lease.client, settings: settings.clone() };
+                idle.put(settings, kept, calls_served, Instant::now());
+            }
+            Err(why) => tracing::debug!(?why, calls_served, "instance not reused"),
+        }
+    }
+
+    /// Instances kept idle for reuse right now (0 when reuse is off).
+    pub fn idle_instances(&self) -> usize {
+        self.inner.idle.as_ref().map_or(0, IdlePool::len)
+    }
+
+    /// Drops every instance kept for reuse, e.g. after the settings were replaced, so the old
+    /// settings (and their secrets) leave memory at once instead of at the idle timeout.
+    pub fn drop_idle_instances(&self) {
+        if let Some(idle) = &self.inner.idle {
+            idle.clear();
+        }
     }
 
     /// A fresh store and instance for one call.
@@ -359,17 +463,7 @@ impl Host {
         };
         let mut store = Store::new(self.engine(), state);
         store.limiter(|state| &mut state.limiter);
-        // Guest code checks the clock every tick and yields to the executor in between, so a
-        // busy guest neither overruns its deadline nor starves other tasks on the thread.
-        let deadline = budget.deadline;
-        store.epoch_deadline_callback(move |_| {
-            Ok(if Instant::now() >= deadline {
-                UpdateDeadline::Interrupt
-            } else {
-                UpdateDeadline::Yield(1)
-            })
-        });
-        store.set_epoch_deadline(if timeout < EPOCH_TICK * 2 { 0 } else { 1 });
+        sandbox::arm_deadline(&mut store, budget.deadline, timeout);
 
         match budget.bounded(self.inner.pre.instantiate_async(&mut store)).await {
             Ok(Ok(provider)) => Ok(Call { store, provider, budget }),
@@ -393,4 +487,36 @@ impl Host {
         let hooks = hooks.with_upstream(self.inner.upstream.clone());
         hooks
     }
+}
+
+/// What a stream needs to hand its instance back when it ends cleanly (reuse on).
+pub(crate) struct StreamLease {
+    host: Host,
+    client: ResourceAny,
+    calls_served: u32,
+    settings: Arc<str>,
+}
+
+impl StreamLease {
+    /// The host the instance goes back to.
+    pub(crate) fn host(&self) -> &Host {
+        &self.host
+    }
+}
+
+/// An instance with an opened client, lent to one call.
+struct Lease {
+    call: Call,
+    client: ResourceAny,
+    /// Calls the instance served before this one.
+    calls_served: u32,
+    /// The settings it was opened with, when reuse is on (the key it may be kept under).
+    settings: Option<Arc<str>>,
+}
+
+/// An instance kept idle for the next call with the same settings.
+struct Kept {
+    call: Call,
+    client: ResourceAny,
+    settings: Arc<str>,
 }

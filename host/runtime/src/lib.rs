@@ -83,12 +83,14 @@ pub mod limits;
 pub mod manifest;
 pub mod outbound;
 pub mod policy;
+pub mod reuse;
 mod sandbox;
 mod stream;
 pub mod types;
 
 pub use host::{Host, HostConfig};
 pub use manifest::Manifest;
+pub use reuse::InstanceReuse;
 pub use stream::ChatStream;
 
 /// Bindings generated from `wit/provider.wit`; the public types are re-exported by

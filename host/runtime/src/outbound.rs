@@ -15,6 +15,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -309,6 +310,9 @@ pub struct OutboundHooks {
     started: u32,
     /// One permit per request in flight; held until its response body ends or is dropped.
     in_flight: Arc<Semaphore>,
+    /// Set when a cap refused something in this call (a request, a request or response
+    /// body), even if the component recovered: such an instance is never reused.
+    limit_hit: Arc<AtomicBool>,
 }
 
 impl OutboundHooks {
@@ -324,7 +328,22 @@ impl OutboundHooks {
             limits,
             started: 0,
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight as usize)),
+            limit_hit: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether a cap refused anything since the call started.
+    pub fn limit_hit(&self) -> bool {
+        self.limit_hit.load(Ordering::Relaxed)
+    }
+
+    /// Starts the counters of a new call on a reused instance: no requests started, none in
+    /// flight, no cap hit. Bodies of an earlier call keep the old counters (an instance that
+    /// left any behind is not reused anyway).
+    pub(crate) fn renew(&mut self) {
+        self.started = 0;
+        self.in_flight = Arc::new(Semaphore::new(self.limits.max_in_flight as usize));
+        self.limit_hit = Arc::new(AtomicBool::new(false));
     }
 
     /// Applies `limits` to the requests of this call.
@@ -339,7 +358,11 @@ impl OutboundHooks {
     fn admit(&mut self) -> Result<OwnedSemaphorePermit, Error> {
         let available = u32::try_from(self.in_flight.available_permits()).unwrap_or(u32::MAX);
         let in_flight = self.limits.max_in_flight.saturating_sub(available);
-        match limits::admit_request(self.started, in_flight, &self.limits) {
+        let admission = limits::admit_request(self.started, in_flight, &self.limits);
+        if admission != Admission::Admit {
+            self.limit_hit.store(true, Ordering::Relaxed);
+        }
+        match admission {
             Admission::Admit => {}
             Admission::TooMany { limit } => {
                 return Err(Error::InternalError(Some(format!(
@@ -404,6 +427,7 @@ impl WasiHttpHooks for OutboundHooks {
         let cap = self.max_response_bytes;
         let upstream = self.upstream.clone();
         let body_limit = self.limits.max_request_body_bytes;
+        let limit_hit = self.limit_hit.clone();
         // A denied request is refused whatever the caps say, and does not count against them.
         let admitted = match decision {
             Decision::Allow => Some(self.admit()),
@@ -426,11 +450,16 @@ impl WasiHttpHooks for OutboundHooks {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
             if let Err(size) = limits::request_body_within(declared, body_limit) {
+                limit_hit.store(true, Ordering::Relaxed);
                 return Err(Error::HttpRequestBodySize(Some(size)));
             }
-            let request = request.map(|body| CappedRequest::new(body, body_limit).boxed_unsync());
+            let request = request
+                .map(|body| CappedRequest::new(body, body_limit, limit_hit.clone()).boxed_unsync());
             if let Some(upstream) = upstream {
                 let answer = answer_in_memory(upstream, request, cap).await;
+                if matches!(answer, Err(Error::HttpResponseBodySize(_))) {
+                    limit_hit.store(true, Ordering::Relaxed);
+                }
                 drop(permit);
                 return answer;
             }
@@ -454,11 +483,13 @@ impl WasiHttpHooks for OutboundHooks {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
             if let Some(length) = declared.filter(|l| *l > cap) {
+                limit_hit.store(true, Ordering::Relaxed);
                 return Err(Error::HttpResponseBodySize(Some(length)));
             }
             let between_bytes = options.between_bytes_timeout;
-            let response = response
-                .map(|body| CappedBody::new(body, cap, between_bytes, permit).boxed_unsync());
+            let response = response.map(|body| {
+                CappedBody::new(body, cap, between_bytes, permit, limit_hit).boxed_unsync()
+            });
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
     }
@@ -526,6 +557,8 @@ struct CappedBody {
     between_bytes: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
     done: bool,
     permit: Option<OwnedSemaphorePermit>,
+    /// The call's "a cap refused something" flag.
+    limit_hit: Arc<AtomicBool>,
 }
 
 impl CappedBody {
@@ -534,9 +567,18 @@ impl CappedBody {
         limit: u64,
         between_bytes: Option<Duration>,
         permit: OwnedSemaphorePermit,
+        limit_hit: Arc<AtomicBool>,
     ) -> Self {
         let between_bytes = between_bytes.map(|d| (d, Box::pin(tokio::time::sleep(d))));
-        Self { inner, limit, received: 0, between_bytes, done: false, permit: Some(permit) }
+        Self {
+            inner,
+            limit,
+            received: 0,
+            between_bytes,
+            done: false,
+            permit: Some(permit),
+            limit_hit,
+        }
     }
 
     /// Ends the body: nothing more will be read, so the request no longer counts as in flight.
@@ -552,11 +594,13 @@ struct CappedRequest {
     inner: WasiBody,
     limit: u64,
     sent: u64,
+    /// The call's "a cap refused something" flag.
+    limit_hit: Arc<AtomicBool>,
 }
 
 impl CappedRequest {
-    fn new(inner: WasiBody, limit: u64) -> Self {
-        Self { inner, limit, sent: 0 }
+    fn new(inner: WasiBody, limit: u64, limit_hit: Arc<AtomicBool>) -> Self {
+        Self { inner, limit, sent: 0, limit_hit }
     }
 }
 
@@ -574,6 +618,7 @@ impl Body for CappedRequest {
                 if let Some(data) = frame.data_ref() {
                     this.sent = this.sent.saturating_add(data.len() as u64);
                     if let Err(size) = limits::request_body_within(Some(this.sent), this.limit) {
+                        this.limit_hit.store(true, Ordering::Relaxed);
                         return Poll::Ready(Some(Err(Error::HttpRequestBodySize(Some(size)))));
                     }
                 }
@@ -609,6 +654,7 @@ impl Body for CappedBody {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
                     if this.received > this.limit {
+                        this.limit_hit.store(true, Ordering::Relaxed);
                         this.finish();
                         return Poll::Ready(Some(Err(Error::HttpResponseBodySize(Some(
                             this.received,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use wasmtime::component::{Linker, Resource, ResourceTable, ResourceTableError};
-use wasmtime::{ResourceLimiter, Store, StoreContextMut, Trap};
+use wasmtime::{ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::{
     self as http_types, HostFields, HostOutgoingRequest, IoError,
@@ -13,8 +13,10 @@ use wasmtime_wasi_http::p2::bindings::http::types::{
 use wasmtime_wasi_http::{FieldMap, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::ModelProvider;
+use crate::engine::EPOCH_TICK;
 use crate::limits::{self, HostLimit};
 use crate::outbound::{self, OutboundHooks};
+use crate::reuse::CallEnd;
 use crate::types::{ErrorKind, ProviderError};
 
 /// One mebibyte.
@@ -134,7 +136,44 @@ pub(crate) struct Call {
 pub(crate) type Outcome<T> =
     Result<wasmtime::Result<Result<T, ProviderError>>, tokio::time::error::Elapsed>;
 
+/// Arms the epoch deadline of the call that runs next in `store`: guest code checks the clock
+/// every tick and yields to the executor in between, so a busy guest neither overruns its
+/// deadline nor starves other tasks on the thread.
+pub(crate) fn arm_deadline(store: &mut Store<CallState>, deadline: Instant, timeout: Duration) {
+    store.epoch_deadline_callback(move |_| {
+        Ok(if Instant::now() >= deadline {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
+    store.set_epoch_deadline(if timeout < EPOCH_TICK * 2 { 0 } else { 1 });
+}
+
 impl Call {
+    /// Prepares a kept instance for its next call: a new deadline `timeout` from now, and the
+    /// per-call counters (host bytes, outbound requests started and in flight, caps hit) back
+    /// at zero, so every call gets its whole budget and no more.
+    pub(crate) fn renew(&mut self, timeout: Duration) {
+        self.budget.deadline = Instant::now() + timeout;
+        arm_deadline(&mut self.store, self.budget.deadline, timeout);
+        let state = self.store.data_mut();
+        state.host_bytes.used = 0;
+        state.hooks.renew();
+    }
+
+    /// What the call that just finished left behind, for the reuse decision.
+    pub(crate) fn end(&mut self, answered: bool) -> CallEnd {
+        let state = self.store.data_mut();
+        CallEnd {
+            answered,
+            limit_hit: state.limiter.exceeded
+                || state.host_bytes.exceeded
+                || state.hooks.limit_hit(),
+            left_resources: state.table.iter_mut().next().is_some(),
+        }
+    }
+
     /// The call's result, with traps and timeouts turned into provider errors.
     pub(crate) fn settle<T>(&self, outcome: Outcome<T>) -> Result<T, ProviderError> {
         match outcome {
@@ -449,6 +488,49 @@ pub(crate) fn link_host_bytes_accounting(linker: &mut Linker<CallState>) -> anyh
     linker.allow_shadowing(false);
     Ok(())
 }
+
+/// Replaces `wasi:http/outgoing-handler.handle` with the stock function followed by dropping
+/// the `request-options` the guest passed: the call owns that resource, but
+/// wasmtime-wasi-http 48 only reads it and leaves it in the table. In a fresh instance per call
+/// the leak dies with the store; a reused instance would keep one entry per request until the
+/// host-resource cap failed it, and [`CallEnd::left_resources`] would refuse every reuse.
+pub(crate) fn link_request_options_drop(linker: &mut Linker<CallState>) -> anyhow::Result<()> {
+    use wasmtime_wasi_http::p2::bindings::http::outgoing_handler::Host as _;
+    type Options = Resource<http_types::RequestOptions>;
+    type Request = Resource<wasmtime_wasi_http::p2::types::HostOutgoingRequest>;
+    type Future = Resource<wasmtime_wasi_http::p2::types::HostFutureIncomingResponse>;
+    linker.allow_shadowing(true);
+    linker
+        .instance(OUTGOING_HANDLER)
+        .and_then(|mut handler| {
+            handler.func_wrap(
+                "handle",
+                |mut store: StoreContextMut<'_, CallState>,
+                 (request, options): (Request, Option<Options>)|
+                 -> wasmtime::Result<(Result<Future, http_types::ErrorCode>,)> {
+                    let state = store.data_mut();
+                    let kept = options.as_ref().map(|o| Options::new_own(o.rep()));
+                    let mut view = state.http();
+                    let result = match view.handle(request, options) {
+                        Ok(future) => Ok(future),
+                        Err(e) => Err(http_types::Host::convert_error_code(&mut view, e)?),
+                    };
+                    if let Some(options) = kept {
+                        // Already gone if a later wasmtime drops it itself: nothing to do then.
+                        let _ = state.table.delete(options);
+                    }
+                    Ok((result,))
+                },
+            )
+        })
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot link {OUTGOING_HANDLER}#handle"))?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The `wasi:http/outgoing-handler` instance the component imports.
+const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
 
 /// The `wasi:http/types` instance the component imports (the version in `wit/deps`).
 const HTTP_TYPES: &str = "wasi:http/types@0.2.12";

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use wasmtime::component::ResourceAny;
 
+use crate::host::StreamLease;
 use crate::sandbox::Call;
 use crate::types::{ProviderError, StreamPart};
 
@@ -18,6 +19,8 @@ pub struct ChatStream {
     buffered: VecDeque<StreamPart>,
     /// `next-batch` calls made so far; sets the next call's size (see [`batch_size`]).
     pulls: u32,
+    /// Where the instance goes when the stream ends cleanly (instance reuse on).
+    back: Option<StreamLease>,
 }
 
 /// The most parts asked for in one `next-batch` call.
@@ -49,8 +52,8 @@ impl std::fmt::Debug for ChatStream {
 }
 
 impl ChatStream {
-    pub(crate) fn new(call: Call, stream: ResourceAny) -> Self {
-        ChatStream { call: Some(call), stream, buffered: VecDeque::new(), pulls: 0 }
+    pub(crate) fn new(call: Call, stream: ResourceAny, back: Option<StreamLease>) -> Self {
+        ChatStream { call: Some(call), stream, buffered: VecDeque::new(), pulls: 0, back }
     }
 
     /// Parts already pulled from the component and not handed out yet (feature `testing`).
@@ -109,16 +112,38 @@ impl ChatStream {
                 self.buffered.extend(parts);
                 Ok(self.buffered.pop_front())
             }
-            result => {
-                self.release();
-                result.map(|_| None)
+            Ok(_) => {
+                self.finish().await;
+                Ok(None)
             }
+            Err(e) => {
+                self.release();
+                Err(e)
+            }
+        }
+    }
+
+    /// The stream ended cleanly: with reuse on, drops the stream resource (and the body it
+    /// read) inside the instance and hands the instance back to the host, which keeps it only
+    /// under the reuse rules; otherwise, or if the drop fails, the instance is dropped.
+    async fn finish(&mut self) {
+        let (Some(mut call), Some(back)) = (self.call.take(), self.back.take()) else {
+            self.release();
+            return;
+        };
+        self.buffered.clear();
+        let stream = self.stream;
+        let dropped = call.budget.bounded(stream.resource_drop_async(&mut call.store)).await;
+        if matches!(dropped, Ok(Ok(()))) {
+            let host = back.host().clone();
+            host.release_stream(call, back);
         }
     }
 
     /// Drops the sandbox (and the HTTP body it was reading) and anything still buffered.
     fn release(&mut self) {
         self.call = None;
+        self.back = None;
         self.buffered.clear();
     }
 }

@@ -16,6 +16,7 @@ mod features;
 mod outputs;
 mod policy;
 mod rerank;
+mod reuse;
 mod runtime;
 mod sandbox;
 mod streaming;

@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
 use bedrock_gateway::types as wit;
-use bedrock_gateway::{Host, HostConfig};
+use bedrock_gateway::{Host, HostConfig, InstanceReuse};
 use bedrock_provider::api;
 use bedrock_provider::auth;
 use bedrock_provider::client::Client;
@@ -30,9 +30,19 @@ const LARGE_TEXT: usize = 4000;
 const CHUNK: usize = 64 * 1024;
 
 fn host(cache_dir: &std::path::Path, stream: Vec<u8>) -> Host {
+    host_with(cache_dir, stream, None)
+}
+
+/// A host whose calls with the same settings may reuse an instance.
+fn reusing_host(cache_dir: &std::path::Path) -> Host {
+    host_with(cache_dir, Vec::new(), Some(InstanceReuse::default()))
+}
+
+fn host_with(cache_dir: &std::path::Path, stream: Vec<u8>, reuse: Option<InstanceReuse>) -> Host {
     let config = HostConfig {
         cache_dir: Some(cache_dir.to_path_buf()),
         max_concurrent_calls: 8,
+        reuse,
         ..HostConfig::default()
     };
     Host::load_with_upstream(fixtures::component(), config, fixtures::upstream(stream))
@@ -148,7 +158,8 @@ pub fn run(mode: &Mode, cache_dir: &std::path::Path) {
     );
 
     stages(mode);
-    one_call(mode, &rt, &small);
+    let reusing = reusing_host(cache_dir);
+    one_call(mode, &rt, &small, &reusing);
     streaming(
         mode,
         &rt,
@@ -171,6 +182,7 @@ fn stages(mode: &Mode) {
         headers: vec![("content-type".into(), "application/json".into())],
         body: built.body.clone(),
     };
+    let keys = auth::SigningKeys::default();
     let mut cases = [
         Case::new("settings parse", || {
             black_box(Settings::parse(black_box(SETTINGS)).expect("valid settings"));
@@ -178,10 +190,29 @@ fn stages(mode: &Mode) {
         Case::new("request build", || {
             black_box(converse::build_request(black_box(&request), MODEL_ID).expect("a body"));
         }),
-        Case::new("SigV4 sign", || {
+        Case::new("SigV4 sign, key derived (a fresh client)", || {
             let mut signed = unsigned.clone();
-            auth::authorize(&mut signed, &settings.auth, &settings.region, SystemTime::now())
-                .expect("signed");
+            let keys = auth::SigningKeys::default();
+            auth::authorize(
+                &mut signed,
+                &settings.auth,
+                &settings.region,
+                SystemTime::now(),
+                &keys,
+            )
+            .expect("signed");
+            black_box(signed);
+        }),
+        Case::new("SigV4 sign, key cached (a reused client)", || {
+            let mut signed = unsigned.clone();
+            auth::authorize(
+                &mut signed,
+                &settings.auth,
+                &settings.region,
+                SystemTime::now(),
+                &keys,
+            )
+            .expect("signed");
             black_box(signed);
         }),
         Case::new("response map", || {
@@ -198,14 +229,41 @@ fn stages(mode: &Mode) {
     let rounds = mode.rounds(15);
     let samples = measure(mode, rounds, Duration::from_millis(20), &mut cases);
     header("Provider stages, native (no Wasm)", rounds);
-    for name in ["settings parse", "request build", "SigV4 sign", "response map"] {
+    for name in [
+        "settings parse",
+        "request build",
+        "SigV4 sign, key derived (a fresh client)",
+        "SigV4 sign, key cached (a reused client)",
+        "response map",
+    ] {
         row(name, &samples.summary(name), time, "per call");
     }
 }
 
 /// One chat call: through the component vs the same Rust code natively.
-fn one_call(mode: &Mode, rt: &tokio::runtime::Runtime, host: &Host) {
+fn one_call(mode: &Mode, rt: &tokio::runtime::Runtime, host: &Host, reusing: &Host) {
     let mut cases = [
+        Case::batch("component reused", |n| {
+            rt.block_on(async {
+                let started = Instant::now();
+                for _ in 0..n {
+                    let answer = reusing.generate(SETTINGS, fixtures::wit_request(None)).await;
+                    black_box(answer.expect("an answer"));
+                }
+                started.elapsed()
+            })
+        }),
+        Case::batch("component reused api key", |n| {
+            rt.block_on(async {
+                let started = Instant::now();
+                for _ in 0..n {
+                    let answer =
+                        reusing.generate(SETTINGS_API_KEY, fixtures::wit_request(None)).await;
+                    black_box(answer.expect("an answer"));
+                }
+                started.elapsed()
+            })
+        }),
         Case::new("native", || {
             black_box(native_generate());
         }),
@@ -325,6 +383,31 @@ fn one_call(mode: &Mode, rt: &tokio::runtime::Runtime, host: &Host) {
         &s.paired("component", "component rejected", |c, r| c - r),
         time,
         "full - rejected",
+    );
+    row(
+        "component, reused instance: generate (in-memory upstream)",
+        &s.summary("component reused"),
+        time,
+        "same settings: no instantiate, no open",
+    );
+    let ratio = s.paired("component reused", "native", |c, n| c / n);
+    row(
+        "ratio component reused / native",
+        &ratio,
+        |x| format!("{x:.2}x"),
+        &verdict(ratio.median <= 1.5, "<= 1.5x"),
+    );
+    row(
+        "ratio component reused / fresh instance",
+        &s.paired("component reused", "component", |r, f| r / f),
+        |x| format!("{x:.2}x"),
+        "",
+    );
+    row(
+        "component, reused instance, derived: SigV4 signing (key cached)",
+        &s.paired("component reused", "component reused api key", |a, b| a - b),
+        time,
+        "SigV4 - API key",
     );
 }
 
@@ -467,15 +550,22 @@ fn streaming(
 /// Loops one operation for `SPIN_SECS` seconds (default 5), for a profiler.
 pub fn spin(what: &str, cache_dir: &std::path::Path) {
     let secs: f64 = std::env::var("SPIN_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    // A fixed number of calls instead, for instruction counts (callgrind): the difference
+    // between two counts is exactly that many calls' instructions, set-up excluded.
+    let fixed: Option<u64> = std::env::var("SPIN_CALLS").ok().and_then(|s| s.parse().ok());
     let rt = runtime();
     let body = fixtures::stream_body(STREAM_DELTAS, STREAM_TEXT);
     let chunks: Vec<Vec<u8>> = body.chunks(CHUNK).map(<[u8]>::to_vec).collect();
-    let host = host(cache_dir, body);
+    let host = if what == "spin-generate-reused" {
+        host_with(cache_dir, body, Some(InstanceReuse::default()))
+    } else {
+        host(cache_dir, body)
+    };
     let started = Instant::now();
     let mut calls = 0u64;
-    while started.elapsed().as_secs_f64() < secs {
+    while fixed.map_or(started.elapsed().as_secs_f64() < secs, |n| calls < n) {
         match what {
-            "spin-generate" => {
+            "spin-generate" | "spin-generate-reused" => {
                 let answer = rt.block_on(host.generate(SETTINGS, fixtures::wit_request(None)));
                 black_box(answer.expect("an answer"));
             }

@@ -1,6 +1,7 @@
 //! The gateway's benchmarks: `cargo bench -p bedrock-gateway --bench gateway [-- SECTION...]`.
 //!
 //! Sections: `size`, `inprocess`, `coldstart`, `serve` (all by default); `spin-generate`,
+//! `spin-generate-reused`,
 //! `spin-stream` and `spin-native` (only when named) loop one operation for a profiler
 //! (`SPIN_SECS`, default 5). Every figure is the
 //! median of several interleaved runs, with min and max, and ratios are taken against a
@@ -38,7 +39,7 @@ fn main() {
         serve::run(&mode, &tmp);
     }
     // Only when named: loops for a profiler (`perf record`, `valgrind --tool=callgrind`).
-    for spin in ["spin-generate", "spin-stream", "spin-native"] {
+    for spin in ["spin-generate", "spin-generate-reused", "spin-stream", "spin-native"] {
         if mode.filters.iter().any(|f| f == spin) {
             inprocess::spin(spin, &tmp.join("cache"));
         }

@@ -292,4 +292,19 @@ pub struct ServeArgs {
     /// or `*` for any; repeat for several. Default: none (CORS off).
     #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = serve::cors::parse_origin)]
     pub cors_origins: Vec<String>,
+    /// Calls one sandbox instance may serve for byte-identical settings (the same tenant and
+    /// credentials); 1 gives every call a fresh instance. An instance is discarded after any
+    /// error, trap or limit hit.
+    #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_REUSE_CALLS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub reuse_instances: u32,
+    /// How long a sandbox instance may sit idle and still be reused.
+    #[arg(long, value_name = "SECS", default_value_t = serve::DEFAULT_REUSE_IDLE_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub reuse_idle_timeout: u64,
+    /// Threads serving connections, each with its own listener (SO_REUSEPORT) and
+    /// single-threaded runtime; 0 means one per CPU.
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1024))]
+    pub threads: usize,
 }

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::*;
+use crate::InstanceReuse;
 
 /// Runs the gateway until SIGTERM or SIGINT; SIGHUP re-reads the settings file and the
 /// environment fallbacks. Exit status 0 after draining, 2 when it cannot start safely.
@@ -33,6 +34,7 @@ pub(super) async fn serve_command(
             idle: Duration::from_secs(args.idle_timeout),
             ..serve::conn::ClientTimeouts::default()
         },
+        threads: serve_threads(args.threads),
         ..serve::ServeConfig::default()
     };
     // Refuse an exposed, unauthenticated listener before any slow work.
@@ -55,6 +57,7 @@ pub(super) async fn serve_command(
         call_timeout: Duration::from_secs(args.request_timeout),
         // Room for readiness probes beside the calls the server admits.
         max_concurrent_calls: u32::try_from(args.max_concurrency + 8).unwrap_or(u32::MAX),
+        reuse: reuse_policy(args.reuse_instances, args.reuse_idle_timeout, args.max_concurrency),
         ..HostConfig::default()
     };
     let host = match load_host_with(cli, host_config) {
@@ -133,6 +136,25 @@ pub(super) async fn serve_command(
     }
 }
 
+/// The instance reuse `serve` asks of the host: none for one call per instance, else up to
+/// `calls` calls per instance, `idle_secs` idle, and at most one idle instance per admitted
+/// call (more could never be taken at once).
+fn reuse_policy(calls: u32, idle_secs: u64, max_concurrency: usize) -> Option<InstanceReuse> {
+    (calls > 1).then(|| InstanceReuse {
+        max_calls: calls,
+        idle_timeout: Duration::from_secs(idle_secs),
+        max_idle: u32::try_from(max_concurrency).unwrap_or(u32::MAX),
+    })
+}
+
+/// The serving threads for `--threads`: as given, or one per CPU for 0.
+fn serve_threads(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        n => n,
+    }
+}
+
 /// The exit status after a second signal cut the drain short.
 fn forced_exit() -> u8 {
     tracing::warn!("second signal: exiting now without waiting for the requests in flight");
@@ -176,4 +198,31 @@ async fn reload_settings(
         Err(e) => Err(e),
     };
     let _ = reloader.apply(loaded).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reuse_flags_become_the_hosts_policy() {
+        let rows = [
+            // (calls, idle s, concurrency) -> policy
+            ((1, 30, 64), None),
+            ((2, 30, 64), Some((2, 30, 64))),
+            ((1000, 5, 8), Some((1000, 5, 8))),
+        ];
+        for ((calls, idle, concurrency), want) in rows {
+            let got = reuse_policy(calls, idle, concurrency)
+                .map(|r| (r.max_calls, r.idle_timeout.as_secs(), r.max_idle));
+            assert_eq!(got, want, "{calls} {idle} {concurrency}");
+        }
+    }
+
+    #[test]
+    fn zero_threads_means_one_per_cpu() {
+        assert!(serve_threads(0) >= 1);
+        assert_eq!(serve_threads(1), 1);
+        assert_eq!(serve_threads(3), 3);
+    }
 }

@@ -78,6 +78,11 @@ use metrics::Metrics;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default bound on model calls in progress.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+/// Default `--reuse-instances`: calls one instance may serve for the same settings (see
+/// ARCHITECTURE.md, "Instance reuse", for why reuse is on by default in `serve`).
+pub const DEFAULT_REUSE_CALLS: u32 = 1000;
+/// Default `--reuse-idle-timeout`, in seconds.
+pub const DEFAULT_REUSE_IDLE_SECS: u64 = 30;
 /// The default request-body limit: room for a few images as data URLs.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// How long an HTTP/1.1 request head may take once it started (hyper's own bound; the
@@ -113,6 +118,11 @@ pub struct ServeConfig {
     /// Browser origins allowed by CORS (`https://app.example.com`, or `*`); empty means
     /// CORS is off. Check values with [`cors::parse_origin`].
     pub cors_origins: Vec<String>,
+    /// Threads that accept and serve connections, each with its own listener on the same
+    /// address (`SO_REUSEPORT`, the kernel spreads connections over them) and its own
+    /// single-threaded runtime, so a request runs start to end on one thread. 1 (the default)
+    /// accepts on the caller's runtime instead.
+    pub threads: usize,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -126,6 +136,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("max_connections", &self.max_connections)
             .field("timeouts", &self.timeouts)
             .field("cors_origins", &self.cors_origins)
+            .field("threads", &self.threads)
             .finish()
     }
 }
@@ -141,6 +152,7 @@ impl Default for ServeConfig {
             max_connections: None,
             timeouts: ClientTimeouts::default(),
             cors_origins: Vec::new(),
+            threads: 1,
         }
     }
 }
@@ -296,9 +308,15 @@ pub async fn start(
     let keys = ClientKeys::new(&config.api_keys);
     auth::check_exposure(config.listen, &keys).map_err(StartError::Unprotected)?;
     let settings = validated(&host, settings.into()).await.map_err(StartError::InvalidSettings)?;
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|e| StartError::Bind(config.listen, e))?;
-    let addr = listener.local_addr().map_err(|e| StartError::Bind(config.listen, e))?;
+    let threads = config.threads.max(1);
+    let listeners =
+        bind_listeners(config.listen, threads).map_err(|e| StartError::Bind(config.listen, e))?;
+    let addr = listeners
+        .first()
+        .map(|l| l.local_addr())
+        .transpose()
+        .map_err(|e| StartError::Bind(config.listen, e))?
+        .unwrap_or(config.listen);
     let call_timeout = host.config().call_timeout;
     let drain_timeout = call_timeout + Duration::from_secs(10);
     let timeouts = config.timeouts;
@@ -335,8 +353,19 @@ pub async fn start(
         // has the write allowance to reach the client.
         request_limit: timeouts.body + call_timeout + timeouts.write,
     };
-    let task =
-        tokio::spawn(accept_loop(listener, shared.clone(), supervisor, shutdown, drain_timeout));
+    let task = if threads == 1 {
+        let listener = listeners
+            .into_iter()
+            .next()
+            .map(TcpListener::from_std)
+            .transpose()
+            .map_err(|e| StartError::Bind(config.listen, e))?
+            .ok_or_else(|| StartError::Bind(config.listen, std::io::ErrorKind::NotFound.into()))?;
+        tokio::spawn(accept_loop(listener, shared.clone(), supervisor, shutdown, drain_timeout))
+    } else {
+        spawn_threads(listeners, &shared, &supervisor, shutdown, drain_timeout)
+            .map_err(|e| StartError::Bind(config.listen, e))?
+    };
     tracing::info!(
         %addr,
         max_concurrency = config.max_concurrency,
@@ -350,6 +379,11 @@ impl Server {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The host serving the calls.
+    pub fn host(&self) -> &Host {
+        &self.shared.host
     }
 
     /// Switches to newly loaded settings if they validate, for requests that start from now
@@ -399,6 +433,9 @@ impl Reloader {
         match outcome {
             Ok(settings) => {
                 self.shared.replace_settings(settings);
+                // Instances kept for the old settings can no longer be taken (their key is the
+                // old bytes); dropping them now takes the old secrets out of memory at once.
+                self.shared.host.drop_idle_instances();
                 self.shared.metrics.reload(true);
                 tracing::info!("settings reloaded; new requests use them");
                 Ok(())
@@ -423,7 +460,77 @@ async fn validated(host: &Host, prepared: Prepared) -> Result<Settings, Provider
     Ok(Settings { value: prepared.value().clone(), prepared })
 }
 
+/// `threads` non-blocking listeners on `listen`; with more than one, each has `SO_REUSEPORT`
+/// and the later ones bind the port the first one got (so port 0 works).
+fn bind_listeners(
+    listen: SocketAddr,
+    threads: usize,
+) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use rustix::net::{AddressFamily, SocketType, sockopt};
+    let mut addr = listen;
+    let mut listeners = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+        let socket = rustix::net::socket(family, SocketType::STREAM, None)?;
+        sockopt::set_socket_reuseaddr(&socket, true)?;
+        if threads > 1 {
+            sockopt::set_socket_reuseport(&socket, true)?;
+        }
+        rustix::net::bind(&socket, &addr)?;
+        rustix::net::listen(&socket, 1024)?;
+        let listener = std::net::TcpListener::from(socket);
+        listener.set_nonblocking(true)?;
+        addr = listener.local_addr()?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// Runs one accept loop per listener, each on its own thread with a single-threaded runtime;
+/// `shutdown` stops them all. The returned task ends when every thread has drained.
+fn spawn_threads(
+    listeners: Vec<std::net::TcpListener>,
+    shared: &Arc<Shared>,
+    supervisor: &Supervisor,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain_timeout: Duration,
+) -> std::io::Result<JoinHandle<()>> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut done = Vec::with_capacity(listeners.len());
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (shared, supervisor) = (shared.clone(), supervisor.clone());
+        let mut stopped = stopped.clone();
+        let (finished, on_finish) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new().name(format!("serve-{i}")).spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        let shutdown = async move {
+                            let _ = stopped.wait_for(|stop| *stop).await;
+                        };
+                        accept_loop(listener, shared, supervisor, shutdown, drain_timeout).await;
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot serve on a listener"),
+                }
+            });
+            // Whatever still runs on this thread (a connection past the drain) must not hold it.
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            let _ = finished.send(());
+        })?;
+        done.push(on_finish);
+    }
+    Ok(tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+        for finished in done {
+            let _ = finished.await;
+        }
+    }))
+}
+
 /// What the accept loop needs to supervise connections.
+#[derive(Clone)]
 struct Supervisor {
     connections: Arc<Connections>,
     timeouts: ClientTimeouts,

@@ -362,6 +362,41 @@ async fn chat_answers_in_openai_shape() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serving_threads_with_reused_instances_answer_and_drain() {
+    // Three threads with their own SO_REUSEPORT listeners on one port, instance reuse on:
+    // every request is answered (signatures verified by the emulator) and shutdown drains all.
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        threads: 3,
+        ..ServeConfig::default()
+    };
+    let reuse = bedrock_gateway::InstanceReuse::default();
+    let g = Gateway::with(
+        json!({}),
+        config,
+        HostConfig { reuse: Some(reuse), ..HostConfig::default() },
+    )
+    .await;
+    let mut replies = Vec::new();
+    for i in 0..12 {
+        // A fresh connection each time, so the kernel spreads them over the listeners.
+        let http = Http::new(g.server().addr(), None);
+        replies.push(tokio::spawn(async move {
+            http.post("/v1/chat/completions", chat(&format!("hello {i}"))).await
+        }));
+    }
+    for reply in replies {
+        let reply = reply.await.unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let requests = g.emulator.requests();
+    assert_eq!(requests.len(), 12);
+    assert!(requests.iter().all(|r| r.signature_valid == Some(true)));
+    assert!(g.server().host().idle_instances() >= 1, "the instances were kept for reuse");
+    g.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_travel_as_data_urls() {
     let g = Gateway::start(json!({})).await;
     let png = [0x89u8, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0, 0, 13];

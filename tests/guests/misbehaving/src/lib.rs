@@ -18,6 +18,7 @@
 //! | `flood-connections` | starts `count` (2000) GETs of `target` without waiting, then waits for them all |
 //! | `huge-request-body` | POSTs `bytes` (1 GiB) to `target`, with a `content-length` if `declare` |
 //! | `many-requests` | GETs `target` `count` (10) times, one after another |
+//! | `remember` | reports what this instance remembers: `{"calls", "opens", "tokens"}`, the calls it served and the `token` of every settings it was opened with (kept in statics, so they outlive a call); the prompt can ask it to fail instead: `fail` (an error), `panic` (a trap), `allocate` (the memory limit), `leak` (keeps a header map past the call), `over-cap` (starts 24 GETs of `target` at once, over the in-flight cap, drops them and still answers) |
 //!
 //! Its manifest (`manifest.json`) is its own, not Bedrock's: `http://127.0.0.1:{echoPort}` and
 //! the origin of `baseUrl`, so the runtime tests prove the host evaluates whatever manifest a
@@ -54,6 +55,12 @@ mod component {
 
     struct Component;
 
+    /// Every settings text `open` received in this instance: state that outlives a call, which
+    /// the instance-reuse tests read back through `remember`.
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    /// `generate` calls this instance served.
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
     impl exports::Guest for Component {
         type Client = Client;
         type ChatStream = NoStream;
@@ -78,6 +85,9 @@ mod component {
 
     impl exports::GuestClient for Client {
         fn open(settings: String) -> Result<exports::Client, wit::ProviderError> {
+            if let Ok(mut seen) = SEEN.lock() {
+                seen.push(settings.clone());
+            }
             let value: serde_json::Value = serde_json::from_str(&settings)
                 .map_err(|e| error(wit::ErrorKind::InvalidSettings, format!("not JSON: {e}")))?;
             let text = |key: &str| value.get(key).and_then(|v| v.as_str()).unwrap_or_default();
@@ -93,10 +103,12 @@ mod component {
 
         fn generate(
             &self,
-            _request: wit::GenerateRequest,
+            request: wit::GenerateRequest,
         ) -> Result<wit::GenerateResponse, wit::ProviderError> {
+            CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match self.misbehave.as_str() {
                 "" => Ok(answer("benign".to_string())),
+                "remember" => remember(&request, &self.target),
                 "allocate" => allocate_forever(),
                 "spin" => spin_forever(),
                 "forbidden-host" => get("https", "example.com", "/").map(|n| answer(n.to_string())),
@@ -175,6 +187,51 @@ mod component {
     }
 
     bindings::export!(Component with_types_in bindings);
+
+    /// What this instance remembers, or the failure the prompt asks for.
+    fn remember(
+        call: &wit::GenerateRequest,
+        target: &str,
+    ) -> Result<wit::GenerateResponse, wit::ProviderError> {
+        let prompt = call
+            .messages
+            .last()
+            .and_then(|m| m.content.first())
+            .and_then(|part| match part {
+                wit::ContentPart::Text(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        match prompt {
+            "fail" => return Err(error(wit::ErrorKind::Throttled, "failing on purpose".into())),
+            "panic" => panic!("the misbehaving provider panics on purpose"),
+            "allocate" => allocate_forever(),
+            "leak" => std::mem::forget(Fields::new()),
+            "over-cap" => {
+                // More GETs of `target` at once than the host lets a call have in flight; the
+                // refusals are ignored and every request dropped: the call still answers.
+                let mut started = Vec::new();
+                for _ in 0..24 {
+                    let request = request(&Method::Get, target, Fields::new())?;
+                    started.push(outgoing_handler::handle(request, None));
+                }
+                drop(started);
+            }
+            _ => {}
+        }
+        let seen = SEEN.lock().map(|s| s.clone()).unwrap_or_default();
+        let tokens: Vec<serde_json::Value> = seen
+            .iter()
+            .filter_map(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .map(|v| v.get("token").cloned().unwrap_or(serde_json::Value::Null))
+            .collect();
+        let report = serde_json::json!({
+            "calls": CALLS.load(std::sync::atomic::Ordering::Relaxed),
+            "opens": seen.len(),
+            "tokens": tokens,
+        });
+        Ok(answer(report.to_string()))
+    }
 
     /// Allocates (and touches) 1 MiB after 1 MiB until the host refuses to grow the memory.
     fn allocate_forever() -> ! {
