@@ -304,6 +304,7 @@ impl Client {
             inference_profile: model.inference_profile_for(&self.settings.region),
             operation,
             bearer: matches!(self.settings.auth, Auth::ApiKey(_)),
+            model_setting: None,
         }
     }
 

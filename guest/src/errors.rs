@@ -77,6 +77,9 @@ pub struct ErrorContext {
     pub operation: Operation,
     /// `true` when authenticating with a Bedrock API key (bearer) rather than SigV4.
     pub bearer: bool,
+    /// The setting that holds the model, when the operation alone does not say which: `check`
+    /// reads the control plane for every configured model. `None`: by operation.
+    pub model_setting: Option<&'static str>,
 }
 
 /// Maps a non-2xx HTTP response (or a 2xx whose body is an error document) to an error.

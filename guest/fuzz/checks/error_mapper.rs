@@ -69,6 +69,7 @@ pub fn check(data: &[u8]) -> Outcomes {
             .then(|| "us.anthropic.claude-sonnet-4-5-20250929-v1:0".into()),
         operation: ops[(h % 4) as usize],
         bearer: h & 8 != 0,
+        model_setting: None,
     };
     let mut out = Outcomes::default();
     match parse(data) {

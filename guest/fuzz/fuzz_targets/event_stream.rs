@@ -49,6 +49,7 @@ fn drain(data: &[u8], rng: u64) -> (Vec<StreamPart>, Option<ProviderError>) {
         inference_profile: None,
         operation: Operation::ConverseStream,
         bearer: false,
+        model_setting: None,
     };
     let body = Chunks { data: data.to_vec(), at: 0, rng };
     let mut stream = ChatStream::new(Box::new(body), metadata, ctx);

@@ -23,7 +23,7 @@ use crate::api::*;
 use crate::client::Client;
 use crate::control_plane::{self as cp, Availability, FoundationModel, InferenceProfile};
 use crate::error::{ErrorKind, ProviderError, Result};
-use crate::errors::{self, Operation};
+use crate::errors::{self, ErrorContext, Operation};
 use crate::model_id::{ArnResourceType, ModelId, ModelKind};
 use crate::region::geo_prefix;
 use crate::settings::{Auth, Settings};
@@ -107,7 +107,7 @@ pub(crate) fn run(client: &Client, transport: &dyn Transport) -> Result<CheckRep
     let control_plane = settings.control_plane_endpoint().to_string();
     let mut checks = Vec::with_capacity(models.len());
     for (role, model) in &models {
-        let mut reader = Reader::new(client, transport, model, &control_plane);
+        let mut reader = Reader::new(client, transport, model, role.setting(), &control_plane);
         let facts = gather(&mut reader, model, *role, &settings.region);
         let ctx = Ctx {
             region: &settings.region,
@@ -208,6 +208,8 @@ struct Reader<'a> {
     client: &'a Client,
     transport: &'a dyn Transport,
     model: &'a ModelId,
+    /// The setting that holds `model`, which the reads' errors name.
+    setting: &'static str,
     /// Set when the credentials are not used on the control plane (an API key).
     not_read: Option<(String, String)>,
     warnings: Vec<Warning>,
@@ -218,6 +220,7 @@ impl<'a> Reader<'a> {
         client: &'a Client,
         transport: &'a dyn Transport,
         model: &'a ModelId,
+        setting: &'static str,
         control_plane: &str,
     ) -> Self {
         let settings = client.settings();
@@ -236,7 +239,7 @@ impl<'a> Reader<'a> {
                 ),
             )
         });
-        Reader { client, transport, model, not_read, warnings: Vec::new() }
+        Reader { client, transport, model, setting, not_read, warnings: Vec::new() }
     }
 
     fn read<T>(
@@ -249,7 +252,10 @@ impl<'a> Reader<'a> {
         if let Some((evidence, fix)) = &self.not_read {
             return Read::NotRead { evidence: evidence.clone(), fix: fix.clone() };
         }
-        let ctx = self.client.error_context(self.model, operation);
+        let ctx = ErrorContext {
+            model_setting: Some(self.setting),
+            ..self.client.error_context(self.model, operation)
+        };
         match cp::get(self.client, self.transport, &ctx, path) {
             Ok(answer) => {
                 self.warnings.extend(answer.warnings);

@@ -135,11 +135,14 @@ pub(super) fn classify(up: &Upstream, ctx: &ErrorContext) -> Diagnosis {
 
 /// The setting that holds the model for this operation.
 fn model_setting(ctx: &ErrorContext) -> &'static str {
+    if let Some(setting) = ctx.model_setting {
+        return setting;
+    }
     match ctx.operation {
         Operation::Rerank | Operation::RerankInvokeModel => "rerankingModel",
         Operation::Embed => "embeddingModel",
-        // The control-plane reads of `check` name the model in their own rows; their errors
-        // point at the language model, as the other non-re-ranking, non-embedding calls do.
+        // `check` names the setting of the model it reads (`model_setting`); without it the
+        // control-plane reads point at the language model, like the other calls.
         Operation::Converse
         | Operation::ConverseStream
         | Operation::CountTokens

@@ -17,6 +17,7 @@ fn ctx() -> ErrorContext {
         inference_profile: Some(SONNET_US.into()),
         operation: Operation::Converse,
         bearer: false,
+        model_setting: None,
     }
 }
 
@@ -27,6 +28,7 @@ fn rerank_ctx() -> ErrorContext {
         inference_profile: None,
         operation: Operation::Rerank,
         bearer: false,
+        model_setting: None,
     }
 }
 
@@ -1330,4 +1332,25 @@ fn count_tokens_refusals_are_unsupported() {
         &count,
     );
     assert_eq!(e.kind, ErrorKind::InvalidRequest);
+}
+
+#[test]
+fn a_control_plane_read_names_the_setting_of_the_model_it_checks() {
+    let no_access = msg("You don't have access to the model with the specified model ID.");
+    let read = |model_setting| ErrorContext {
+        model_id: "cohere.rerank-v3-5:0".into(),
+        inference_profile: None,
+        operation: Operation::GetFoundationModel,
+        model_setting,
+        ..ctx()
+    };
+    // `check` says which model it reads; without that the read names the language model.
+    for (given, named) in [
+        (Some("rerankingModel"), "rerankingModel"),
+        (Some("embeddingModel"), "embeddingModel"),
+        (None, "languageModel"),
+    ] {
+        let e = http_with(403, Some("AccessDeniedException"), &no_access, &read(given));
+        assert_eq!((e.kind, e.field.as_deref()), (AccessDenied, Some(named)), "{given:?}");
+    }
 }

@@ -70,6 +70,7 @@ fn ctx() -> ErrorContext {
         inference_profile: None,
         operation: Operation::ConverseStream,
         bearer: false,
+        model_setting: None,
     }
 }
 

@@ -52,6 +52,7 @@ fn stream_of(body: &[u8]) -> ChatStream {
         inference_profile: None,
         operation: Operation::ConverseStream,
         bearer: false,
+        model_setting: None,
     };
     ChatStream::new(Box::new(ChunkedBody::every(body, CHUNK)), metadata, ctx)
 }

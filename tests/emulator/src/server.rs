@@ -244,6 +244,9 @@ fn build_response(reply: Reply, request_id: &str) -> Response<ResponseBody> {
     })
 }
 
+/// How long a cut stream waits after its last frame before the connection is aborted.
+const CUT_GRACE: Duration = Duration::from_millis(20);
+
 /// Sends stream chunks one by one, pausing `delay` between them, so each frame is flushed
 /// on its own (a buffered body would deliver them all at once).
 async fn send_chunks(
@@ -257,7 +260,16 @@ async fn send_chunks(
         }
         let item = match chunk {
             Chunk::Data(bytes) => Ok(Frame::data(Bytes::from(bytes))),
-            Chunk::Abort => Err(io::Error::other("emulator fault: stream cut")),
+            Chunk::Abort => {
+                // A reset after data still delivers that data. Give hyper the frames it has
+                // taken time to reach the socket first: on a busy machine it could otherwise
+                // take the last frame and the cut in one poll and drop both with the connection.
+                while tx.capacity() < tx.max_capacity() && !tx.is_closed() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                tokio::time::sleep(CUT_GRACE).await;
+                Err(io::Error::other("emulator fault: stream cut"))
+            }
         };
         let abort = item.is_err();
         if tx.send(item).await.is_err() || abort {
