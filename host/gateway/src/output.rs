@@ -10,6 +10,16 @@ use crate::types::{
     ToolCall, ToolResultContent, Usage, Warning, error_kind_name, finish_reason_name,
 };
 
+/// Unix seconds as `2025-07-14T20:14:19Z` (RFC 3339, UTC, whole seconds), written by the AWS
+/// SDK's own date type rather than by hand.
+pub fn utc_seconds(unix: u64) -> String {
+    let seconds = i64::try_from(unix).unwrap_or(i64::MAX);
+    aws_smithy_types::DateTime::from_secs(seconds)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        // Only a year past 9999 cannot be written; say so rather than print a wrong date.
+        .unwrap_or_else(|_| format!("{unix} s after 1970"))
+}
+
 /// `{"error": {...}}` for `--json` output.
 pub fn error_json(e: &ProviderError) -> Value {
     json!({ "error": {
@@ -616,6 +626,13 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::types::*;
+
+    #[test]
+    fn utc_seconds_are_rfc_3339() {
+        assert_eq!(utc_seconds(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_seconds(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_seconds(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
 
     fn error() -> ProviderError {
         ProviderError {

@@ -24,7 +24,7 @@ use super::params::ParamMap;
 use super::sse::{ChannelBody, EventWriter};
 use super::{ServeConfig, Settings, Shared, anthropic, openai};
 use crate::ChatStream;
-use crate::types::{GenerateRequest, StreamPart};
+use crate::types::{GenerateRequest, ResponseMetadata, StreamPart};
 
 /// The response body: a whole JSON document or an event stream.
 pub(super) type ResponseBody = BoxBody<Bytes, Infallible>;
@@ -437,10 +437,7 @@ async fn count_tokens(
         .count_tokens(&call_settings(&settings).await?, call.request)
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
-    if let Some(access) = access.as_mut() {
-        access.model = Some(counted.metadata.model.clone());
-        access.upstream_request_id = counted.metadata.request_id.clone();
-    }
+    record_metadata(access, &counted.metadata);
     Ok(json_response(StatusCode::OK, &json!({"input_tokens": counted.input_tokens})))
 }
 
@@ -461,10 +458,9 @@ async fn embeddings(
         .embed(&call_settings(&settings).await?, call.request)
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
+    record_metadata(access, &answer.metadata);
     if let Some(access) = access.as_mut() {
-        access.model = Some(answer.metadata.model.clone());
         access.tokens = Some((answer.usage.input_tokens, 0));
-        access.upstream_request_id = answer.metadata.request_id.clone();
     }
     let model = ModelNames::of(shared.host.manifest()).public(&answer.metadata.model);
     let body = openai::embeddings_response(&model, call.encoding, &answer)?;
@@ -491,20 +487,24 @@ async fn rerank(
         .await
         .map_err(|e| ApiError::from_call(&e, &call.params))?;
     let id = access.as_ref().map_or_else(String::new, |a| format!("rerank-{}", a.id));
-    if let Some(access) = access.as_mut() {
-        access.model = Some(ranking.metadata.model.clone());
-        access.upstream_request_id = ranking.metadata.request_id.clone();
-    }
+    record_metadata(access, &ranking.metadata);
     let model = ModelNames::of(shared.host.manifest()).public(&ranking.metadata.model);
     Ok(json_response(StatusCode::OK, &openai::rerank_response(&id, &model, &call, &ranking)))
 }
 
+/// The access record's model (the one that answered) and upstream request ID.
+fn record_metadata(access: &mut Option<Access>, metadata: &ResponseMetadata) {
+    if let Some(access) = access.as_mut() {
+        access.model = Some(metadata.model.clone());
+        access.upstream_request_id = metadata.request_id.clone();
+    }
+}
+
 /// What the access record keeps of a complete chat answer.
 fn record_answer(access: &mut Option<Access>, answer: &crate::types::GenerateResponse) {
+    record_metadata(access, &answer.metadata);
     if let Some(access) = access.as_mut() {
-        access.model = Some(answer.metadata.model.clone());
         access.tokens = Some((openai::prompt_tokens(&answer.usage), answer.usage.output_tokens));
-        access.upstream_request_id = answer.metadata.request_id.clone();
     }
     for w in &answer.warnings {
         tracing::debug!(code = %w.code, "provider warning: {}", w.message);

@@ -11,7 +11,7 @@ pub fn model_object(model: &ConfiguredModel, created: u64) -> Value {
         "type": "model",
         "id": model.id,
         "display_name": model.id,
-        "created_at": rfc3339(created),
+        "created_at": crate::output::utc_seconds(created),
     })
 }
 
@@ -26,38 +26,9 @@ pub fn models_list(models: &[ConfiguredModel], created: u64) -> Value {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the civil-from-days algorithm; no date crate
-/// for one field).
-pub fn rfc3339(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-    }
 
     #[test]
     fn anthropic_list_shape() {
